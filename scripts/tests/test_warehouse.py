@@ -1,0 +1,158 @@
+"""The embedded PostgreSQL: idempotent start, recovery after a kill, a taken port,
+`status`/`url`, and running as root (through a system user) or as an ordinary user."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+from tests_support import PROJECT_DIR, environment
+
+from lgs import embedded, targets
+
+
+def _lgs(
+    *args: str, env: dict[str, str] | None = None, user: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lgs.cli", *args],
+        env={**os.environ, **(env or {})},
+        text=True,
+        capture_output=True,
+        check=False,
+        cwd=PROJECT_DIR,
+        user=user,
+        timeout=180,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def own_server(tmp_path: Path):
+    """A second embedded server with its own state folder and port."""
+    env = {
+        "LGS_STATE_DIR": str(tmp_path / "state"),
+        "LGS_PG_PORT": str(_free_port()),
+        "LGS_PG_DATABASE": "lgs",
+    }
+    yield env
+    with environment(env):
+        embedded.stop()
+
+
+def test_start_is_idempotent_and_url_describes_it(own_server: dict[str, str]) -> None:
+    first = _lgs("warehouse", "start", env=own_server)
+    assert first.returncode == 0, first.stderr
+    assert "started" in first.stdout
+    second = _lgs("warehouse", "start", env=own_server)
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stdout
+    url = _lgs("warehouse", "url", env=own_server)
+    assert f"postgresql://postgres@127.0.0.1:{own_server['LGS_PG_PORT']}/lgs" in url.stdout
+    status = _lgs("warehouse", "status", env=own_server)
+    assert (
+        status.returncode == 0 and "running" in status.stdout and "(PostgreSQL) 18" in status.stdout
+    )
+    with environment(own_server), targets.connection("dev") as conn:
+        cur = conn.cursor()
+        cur.execute("select current_database(), current_setting('server_version_num')::int")
+        assert cur.fetchone() == ("lgs", pytest.approx(180000, abs=9999))
+    stop = _lgs("warehouse", "stop", env=own_server)
+    assert stop.returncode == 0 and "stopped" in stop.stdout
+    again = _lgs("warehouse", "status", env=own_server)
+    assert again.returncode == 3 and "stopped" in again.stdout
+
+
+def test_start_recovers_after_the_server_was_killed(own_server: dict[str, str]) -> None:
+    assert _lgs("warehouse", "start", env=own_server).returncode == 0
+    with environment(own_server):
+        state = embedded.status()
+        assert state.running and state.pid
+        os.kill(state.pid, signal.SIGKILL)
+        psutil.Process(state.pid).wait(10) if psutil.pid_exists(state.pid) else None
+        stale = embedded.status()
+        assert not stale.running and stale.stale_pid_file
+    restarted = _lgs("warehouse", "start", env=own_server)
+    assert restarted.returncode == 0, restarted.stderr
+    with environment(own_server), targets.connection("dev") as conn:
+        cur = conn.cursor()
+        cur.execute("select 1")
+        assert cur.fetchone() == (1,)
+
+
+def test_a_taken_port_gives_a_clear_message(own_server: dict[str, str]) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", int(own_server["LGS_PG_PORT"])))
+        blocker.listen()
+        result = _lgs("warehouse", "start", env=own_server)
+    assert result.returncode == 3
+    assert f"port {own_server['LGS_PG_PORT']} on 127.0.0.1 is already in use" in result.stderr
+    assert "LGS_PG_PORT=" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_stopped_warehouse_is_named_in_the_error(own_server: dict[str, str]) -> None:
+    result = _lgs("load", str(PROJECT_DIR / "README.md"), env=own_server | {"LGS_PG_PORT": "1"})
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
+def test_runs_as_an_ordinary_user(tmp_path: Path) -> None:
+    """As root the server runs as the system user `embedded_postgres`; as any other user
+    it runs as that user. A forked child drops to `nobody` (the interpreter itself may
+    live where `nobody` cannot exec it, hence no new process) and starts, checks and
+    stops a server of its own."""
+    import psycopg2  # noqa: F401  (imported before the fork: the child cannot read root's files)
+
+    state = tmp_path / "nobody-state"
+    state.mkdir()
+    nobody = pwd.getpwnam("nobody")
+    os.chown(state, nobody.pw_uid, nobody.pw_gid)
+    for folder in [tmp_path, *tmp_path.parents]:
+        folder.chmod(folder.stat().st_mode | 0o001)
+    report = state / "report.txt"
+    env = {"LGS_STATE_DIR": str(state), "LGS_PG_PORT": str(_free_port()), "LGS_PG_DATABASE": "lgs"}
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            os.environ.update(env)
+            started = embedded.start()
+            owner = psutil.Process(started.pid).username()
+            with targets.connection("dev") as conn:
+                cur = conn.cursor()
+                cur.execute("select current_user, current_database()")
+                who = cur.fetchone()
+            stopped = embedded.stop()
+            report.write_text(f"{owner} {who} {stopped}")
+            code = 0
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                report.write_text(f"error: {exc!r}")
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    text = report.read_text() if report.exists() else "(no report)"
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert text == "nobody ('postgres', 'lgs') True"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root needs the system user")
+def test_as_root_the_server_runs_as_the_system_user(pg_server: embedded.ServerStatus) -> None:
+    assert psutil.Process(pg_server.pid).username() == embedded.SYSTEM_USER
