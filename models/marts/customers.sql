@@ -1,0 +1,38 @@
+with
+
+customers as (
+
+    select * from {{ ref('int_customers_aggregated') }}
+
+),
+
+customer_rfm as (
+
+    select * from {{ ref('customer_rfm') }}
+
+),
+
+final as (
+
+    select
+        customers.customer_id,
+        customers.country,
+        customers.first_invoiced_at,
+        customers.last_invoiced_at,
+        customers.first_year_month,
+        customers.lifetime_invoices,
+        customers.cancelled_invoices,
+        customers.net_revenue,
+        customer_rfm.segment,
+        customer_rfm.rfm_score,
+        customer_rfm.r_score,
+        customer_rfm.f_score,
+        customer_rfm.m_score
+
+    from customers
+    left join customer_rfm
+        on customers.customer_id = customer_rfm.customer_id
+
+)
+
+select * from final
