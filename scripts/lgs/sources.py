@@ -449,7 +449,7 @@ def _pgdump_source(
                     if insert.group(1)
                     else list(range(8))
                 )
-                first_line = lineno
+                statement_line = lineno
                 parts = [line[insert.end() :]]
                 # the statement ends at a `;` ending a line outside any string literal: a
                 # text value may span lines and hold `;` or `);` itself (with
@@ -459,7 +459,7 @@ def _pgdump_source(
                     more = next(it, None)
                     if more is None:
                         raise InputError(
-                            f"{path}: line {first_line}: INSERT statement never ends "
+                            f"{path}: line {statement_line}: INSERT statement never ends "
                             "(truncated dump)"
                         )
                     lineno += 1
@@ -474,14 +474,14 @@ def _pgdump_source(
                     tokens = [m.group(1) for m in _FIELD_RE.finditer(match.group(1))]
                     if len(tokens) != len(order):
                         raise InputError(
-                            f"{path}: line {first_line}: an INSERT into retail has "
+                            f"{path}: line {statement_line}: an INSERT into retail has "
                             f"{len(tokens)} values; expected {len(order)}"
                         )
                     sink.write(_canonical([_sql_literal(t) for t in tokens], order))
                 if end == 0 or statement[end:].strip() != ";":
                     raise InputError(
-                        f"{path}: line {first_line}: cannot read the values of this INSERT into "
-                        "retail; expected pg_dump's form VALUES ('text', 12, ...), (...);"
+                        f"{path}: line {statement_line}: cannot read the values of this INSERT "
+                        "into retail; expected pg_dump's form VALUES ('text', 12, ...), (...);"
                     )
     finally:
         sink.close()
