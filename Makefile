@@ -29,7 +29,7 @@ lint: $(VENV)/.installed
 	$(BIN)/lgs lint
 
 pytest: $(VENV)/.installed
-	$(BIN)/pytest scripts/tests
+	$(BIN)/pytest scripts/tests -n auto
 
 ## make docs: generate the dbt docs (and a single-file page) and serve them on 127.0.0.1
 docs: $(VENV)/.installed

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ from tests_support import (  # noqa: E402
     generate_small,
 )
 
-from lgs import embedded, settings  # noqa: E402
+from lgs import embedded  # noqa: E402
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -104,4 +105,29 @@ def warehouse(target: str, request: pytest.FixtureRequest) -> Warehouse:
     return Warehouse.fresh(target, request.node.name, _BASE)
 
 
-__all__ = ["settings"]
+_BUILT: dict[str, Warehouse] = {}
+
+
+@pytest.fixture(scope="session")
+def build_small(small_data: GeneratedData) -> Callable[[str], Warehouse]:
+    """`build_small(target)`: a warehouse holding `small_data`, built once per target with
+    the default vars and shared by the tests that only read it (do not change it: use
+    `warehouse` for that)."""
+
+    def build(target: str) -> Warehouse:
+        if target not in _BUILT:
+            if target == "dev":
+                embedded.start()
+            wh = Warehouse.fresh(target, f"built_small_{target}", _BASE)
+            wh.load(small_data.path)
+            wh.dbt("build")
+            _BUILT[target] = wh
+        return _BUILT[target]
+
+    return build
+
+
+@pytest.fixture
+def built_small(target: str, build_small: Callable[[str], Warehouse]) -> Warehouse:
+    """The shared built warehouse of `target` (see `build_small`)."""
+    return build_small(target)

@@ -42,15 +42,19 @@ def _oracle(files: list[Path], variables: dict[str, Any]) -> dict[str, Any]:
     return _oracle_cached(tuple(str(f) for f in files), json.dumps(variables, sort_keys=True))
 
 
-def test_generated_data_matches_oracle(warehouse: Warehouse, small_data: GeneratedData) -> None:
-    result = warehouse.load(small_data.path)
-    assert result.rows_loaded == small_data.rows
-    assert len(result.extract_rows) == 2, "the generated file holds two overlapping extracts"
-    warehouse.dbt("build")
+def test_generated_data_matches_oracle(built_small: Warehouse, small_data: GeneratedData) -> None:
+    loads = built_small.query("select rows_loaded, extracts from raw.loads")
+    assert loads.values.tolist() == [[small_data.rows, 2]], "two overlapping extracts"
     expected = _oracle([small_data.path], {})
     assert expected["_totals"]["rows_dropped"].iloc[0] > 0, "the overlap must drop rows"
     assert not oracle.check_invariants(expected)
-    assert_marts_match_oracle(warehouse, expected)
+    assert_marts_match_oracle(built_small, expected)
+
+
+def test_vars_switch_the_definitions(warehouse: Warehouse, small_data: GeneratedData) -> None:
+    """Deduplication off, the positive-lines population, an explicit as-of date."""
+    warehouse.load(small_data.path)
+    warehouse.dbt("seed")
     for variables in VARIANTS:
         warehouse.dbt("run", "--full-refresh", vars=variables)
         assert_marts_match_oracle(warehouse, _oracle([small_data.path], variables))
@@ -88,6 +92,7 @@ def test_real_file_matches_oracle(warehouse: Warehouse, real_ii: Path) -> None:
         "select line_count from marts.data_quality where metric = 'overlap_lines_dropped'"
     )
     assert int(dropped) == 22_523
-    for variables in VARIANTS[:2]:
-        warehouse.dbt("run", "--full-refresh", vars=variables)
-        assert_marts_match_oracle(warehouse, _oracle([real_ii], variables))
+    if warehouse.target == "duckdb":  # the same SQL; the variants are checked on dev above
+        for variables in VARIANTS[:2]:
+            warehouse.dbt("run", "--full-refresh", vars=variables)
+            assert_marts_match_oracle(warehouse, _oracle([real_ii], variables))
