@@ -1,0 +1,708 @@
+"""`lgs report`: one self-contained HTML page for the marketing team, from the marts.
+
+    lgs report [--target dev|postgres|duckdb] [--out FILE]
+
+writes `<output>/report.html` (default `output/report.html`, `LGS_OUTPUT_DIR`): headline
+figures, the seven charts of `lgs charts` (embedded as `data:` URIs) each with a two-line
+reading computed from the data, the RFM segment table with its recommended actions, and
+the data-quality notes. It opens offline: no external URL, no script, CSS inline, every
+text escaped. Charts already drawn by `lgs charts` from the same data are reused.
+Reads only the marts in `MARTS_READ` (declared as the `lgs_report` exposure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lgs import charts, settings
+from lgs.charts import ChartData, day_name, money, money_short, month_name
+from lgs.marts import MartReader
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MARTS_READ = (*charts.MARTS_READ, "customers", "data_quality")
+CHART_TITLES = {
+    "invoice_amounts": "How much is an invoice?",
+    "monthly_orders": "Orders placed and cancelled",
+    "monthly_sales": "Net sales",
+    "sales_growth": "Sales growth month on month",
+    "active_customers": "Active customers",
+    "new_existing_customers": "New and existing customers",
+    "rfm_segments": "Customer segments (RFM)",
+}
+
+
+# --- the data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """Twelve calendar months ending with `last` (inclusive)."""
+
+    first: pd.Timestamp
+    last: pd.Timestamp
+
+    @property
+    def label(self) -> str:
+        return f"{self.first:%b %Y} to {self.last:%b %Y}"
+
+    def year_months(self) -> tuple[int, int]:
+        return (
+            self.first.year * 100 + self.first.month,
+            self.last.year * 100 + self.last.month,
+        )
+
+
+@dataclass(frozen=True)
+class ReportData:
+    charts: ChartData
+    customers: int  # rows of marts.customers (known customers)
+    data_quality: pd.DataFrame  # marts.data_quality, indexed by metric
+    last_12: Window | None  # the last 12 complete months
+    previous_12: Window | None  # the 12 before, when the data covers them
+    active_last_12: int | None  # distinct customers with an invoice in last_12
+    active_previous_12: int | None
+    first_invoice_at: pd.Timestamp
+
+
+def _windows(months: pd.DataFrame) -> tuple[Window | None, Window | None]:
+    import pandas as pd
+
+    complete = months[months["has_data"] & ~months["is_partial"]]
+    if complete.empty:
+        return None, None
+    last = complete["month_start"].max()
+    last_12 = Window(last - pd.DateOffset(months=11), last)
+    previous = Window(last - pd.DateOffset(months=23), last - pd.DateOffset(months=12))
+    first_data = months.loc[months["has_data"], "month_start"].min()
+    return last_12, previous if first_data <= previous.first else None
+
+
+def read_report_data(reader: MartReader) -> ReportData:
+    import pandas as pd
+
+    chart_data = charts.read_chart_data(reader)
+    last_12, previous_12 = _windows(chart_data.months)
+
+    def active(window: Window | None) -> int | None:
+        if window is None:
+            return None
+        start, end = window.year_months()
+        count = reader.scalar(
+            "select count(distinct customer_id) from marts.invoices "
+            f"where year_month between {int(start)} and {int(end)}",
+            ["invoices"],
+        )
+        return int(count or 0)
+
+    first_invoice_at = reader.scalar("select min(invoiced_at) from marts.invoices", ["invoices"])
+    return ReportData(
+        charts=chart_data,
+        customers=int(reader.scalar("select count(*) from marts.customers", ["customers"])),
+        data_quality=reader.frame("data_quality").set_index("metric"),
+        last_12=last_12,
+        previous_12=previous_12,
+        active_last_12=active(last_12),
+        active_previous_12=active(previous_12),
+        first_invoice_at=pd.Timestamp(first_invoice_at),
+    )
+
+
+def report_data(target: str) -> ReportData:
+    with MartReader(target) as reader:
+        return read_report_data(reader)
+
+
+def _in_window(months: pd.DataFrame, window: Window) -> pd.DataFrame:
+    mask = (months["month_start"] >= window.first) & (months["month_start"] <= window.last)
+    return months[mask & months["has_data"]]
+
+
+def _window_sum(months: pd.DataFrame, window: Window | None, column: str) -> float | None:
+    if window is None:
+        return None
+    return float(_in_window(months, window)[column].astype("float64").sum())
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return 100.0 * (now - before) / abs(before)
+
+
+def _pct(value: float, decimals: int = 1) -> str:
+    return f"{value:+.{decimals}f}%"
+
+
+# --- headline figures -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    metric: str  # stable key (data-metric attribute)
+    label: str
+    value: float  # the exact number (data-value attribute)
+    text: str  # how it is shown
+    detail: str
+
+
+def headlines(data: ReportData) -> list[Headline]:
+    months = data.charts.months
+    result: list[Headline] = []
+    if data.last_12 is not None:
+        sales = _window_sum(months, data.last_12, "net_sales") or 0.0
+        sales_before = _window_sum(months, data.previous_12, "net_sales")
+        change = _change(sales, sales_before)
+        detail = f"{data.last_12.label}"
+        if change is not None and sales_before is not None:
+            detail += f"; {_pct(change)} vs the 12 months before ({money(sales_before)})"
+        else:
+            detail += "; the data does not cover the 12 months before"
+        result.append(
+            Headline(
+                "net_sales_12m", "Net sales, last 12 complete months", sales, money(sales), detail
+            )
+        )
+        orders = _window_sum(months, data.last_12, "placed_orders") or 0.0
+        orders_before = _window_sum(months, data.previous_12, "placed_orders")
+        change = _change(orders, orders_before)
+        detail = f"{data.last_12.label}"
+        if change is not None:
+            detail += f"; {_pct(change)} vs the 12 months before ({orders_before:,.0f})"
+        result.append(
+            Headline(
+                "placed_orders_12m",
+                "Orders placed, last 12 complete months",
+                orders,
+                f"{orders:,.0f}",
+                detail,
+            )
+        )
+    if data.active_last_12 is not None and data.last_12 is not None:
+        change = _change(data.active_last_12, data.active_previous_12)
+        detail = f"customers with an invoice, {data.last_12.label}"
+        if change is not None:
+            detail += f"; {_pct(change)} vs the 12 months before ({data.active_previous_12:,})"
+        result.append(
+            Headline(
+                "active_customers_12m",
+                "Active customers, last 12 complete months",
+                data.active_last_12,
+                f"{data.active_last_12:,}",
+                detail,
+            )
+        )
+    result.append(
+        Headline(
+            "customers",
+            "Customers",
+            data.customers,
+            f"{data.customers:,}",
+            f"known customers since {day_name(data.first_invoice_at)}",
+        )
+    )
+    summary = data.charts.amount_summary.loc["all"]
+    result.append(
+        Headline(
+            "median_invoice",
+            "Median invoice",
+            float(summary["median_amount"]),
+            money(float(summary["median_amount"]), 2),
+            f"mean {money(float(summary['mean_amount']), 2)}, over "
+            f"{int(summary['invoices']):,} invoices",
+        )
+    )
+    quality = data.data_quality
+    if "lines_without_customer" in quality.index:
+        row = quality.loc["lines_without_customer"]
+        share = float(row["share_of_counted_lines_pct"])
+        result.append(
+            Headline(
+                "lines_without_customer_pct",
+                "Lines without a customer",
+                share,
+                f"{share:.1f}%",
+                f"{int(row['line_count']):,} invoice lines: in sales, not in customer figures",
+            )
+        )
+    return result
+
+
+# --- the readings: two lines per chart --------------------------------------------------------
+
+
+def _complete(months: pd.DataFrame) -> pd.DataFrame:
+    return months[months["has_data"] & ~months["is_partial"]]
+
+
+def _extremes(months: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series] | None:
+    complete = _complete(months)
+    complete = complete[complete[column].notna()]
+    if complete.empty:
+        return None
+    values = complete[column].astype("float64")
+    return complete.loc[values.idxmax()], complete.loc[values.idxmin()]
+
+
+def readings(data: ReportData) -> dict[str, tuple[str, str]]:
+    """Two plain-English lines per chart, computed from the data."""
+    c = data.charts
+    months = c.months
+    result: dict[str, tuple[str, str]] = {}
+
+    every = c.amount_summary.loc["all"]
+    below = c.amount_summary.loc["below_p85"]
+    result["invoice_amounts"] = (
+        f"Half of the {int(every['invoices']):,} invoices are below "
+        f"{money(float(every['median_amount']), 2)} (the median); the mean, "
+        f"{money(float(every['mean_amount']), 2)}, is pulled up by a few large invoices of up "
+        f"to {money(float(every['max_amount']), 2)}.",
+        f"The most common amount is {money(float(every['mode_amount']), 2)}; 85% of invoices "
+        f"are below {money(float(every['p85_amount']), 2)}, and among those the median is "
+        f"{money(float(below['median_amount']), 2)}.",
+    )
+
+    extremes = _extremes(months, "placed_orders")
+    total = float(months["total_orders"].sum())
+    cancelled = float(months["cancelled_orders"].sum())
+    share = 100.0 * cancelled / total if total else 0.0
+    worst = months.loc[months["cancelled_orders"].astype("float64").idxmax()]
+    result["monthly_orders"] = (
+        (
+            f"Placed orders peaked in {month_name(extremes[0]['month_start'])} at "
+            f"{int(extremes[0]['placed_orders']):,}; the quietest complete month was "
+            f"{month_name(extremes[1]['month_start'])} with {int(extremes[1]['placed_orders']):,}."
+        )
+        if extremes
+        else "No complete month yet to compare.",
+        f"{share:.1f}% of all invoices ({cancelled:,.0f} of {total:,.0f}) are cancellations; "
+        f"the most were in {month_name(worst['month_start'])} "
+        f"({int(worst['cancelled_orders']):,}).",
+    )
+
+    extremes = _extremes(months, "net_sales")
+    sales = _window_sum(months, data.last_12, "net_sales")
+    sales_before = _window_sum(months, data.previous_12, "net_sales")
+    change = _change(sales, sales_before)
+    if data.last_12 is None or sales is None:
+        second = "There is no complete month yet."
+    elif change is None:
+        second = (
+            f"The last 12 complete months ({data.last_12.label}) total {money_short(sales)}; the "
+            "data does not cover the 12 months before."
+        )
+    else:
+        second = (
+            f"The last 12 complete months ({data.last_12.label}) total {money_short(sales)}, "
+            f"{_pct(change)} on the 12 months before ({money_short(sales_before or 0.0)})."
+        )
+    result["monthly_sales"] = (
+        (
+            f"Sales peaked in {month_name(extremes[0]['month_start'])} at "
+            f"{money_short(float(extremes[0]['net_sales']))}; the lowest complete month was "
+            f"{month_name(extremes[1]['month_start'])} at "
+            f"{money_short(float(extremes[1]['net_sales']))}."
+        )
+        if extremes
+        else "No complete month yet to compare.",
+        second,
+    )
+
+    complete = _complete(months)
+    growth = complete[complete["sales_growth_pct"].notna()]
+    if growth.empty:
+        first = "No two consecutive complete months to compare yet."
+    else:
+        values = growth["sales_growth_pct"].astype("float64")
+        rise, drop = growth.loc[values.idxmax()], growth.loc[values.idxmin()]
+        first = (
+            f"Sales grew in {int((values > 0).sum())} of {len(values)} complete months; the "
+            f"largest rise was {_pct(float(rise['sales_growth_pct']))} in "
+            f"{month_name(rise['month_start'])}, the largest drop "
+            f"{_pct(float(drop['sales_growth_pct']))} in {month_name(drop['month_start'])}."
+        )
+    result["sales_growth"] = (first, _growth_second_line(data))
+
+    extremes = _extremes(months, "active_users")
+    first = (
+        (
+            f"Active customers peaked at {int(extremes[0]['active_users']):,} in "
+            f"{month_name(extremes[0]['month_start'])}; the quietest complete month was "
+            f"{month_name(extremes[1]['month_start'])} with {int(extremes[1]['active_users']):,}."
+        )
+        if extremes
+        else "No complete month yet to compare."
+    )
+    if data.active_last_12 is None or data.last_12 is None:
+        second = "There is no complete month yet."
+    else:
+        change = _change(data.active_last_12, data.active_previous_12)
+        second = f"{data.active_last_12:,} customers bought in the last 12 complete months" + (
+            f", {_pct(change)} on the 12 months before ({data.active_previous_12:,})."
+            if change is not None
+            else "."
+        )
+    result["active_customers"] = (first, second)
+
+    result["new_existing_customers"] = _new_customer_lines(data)
+
+    segments = c.segments
+    total_customers = float(segments["customers"].sum())
+    total_value = float(segments["total_monetary"].sum())
+    if total_customers == 0:
+        result["rfm_segments"] = ("No customer has been scored yet.", "")
+        return result
+    largest = segments.loc[segments["customers"].astype("float64").idxmax()]
+    by_name = segments.set_index(segments["segment"].astype(str))
+    first = f"The largest segment is {largest['segment']} ({float(largest['share_pct']):.1f}%)."
+    if str(largest["segment"]) == "Champions":
+        first = "Champions are also the largest segment."
+    if "Champions" in by_name.index and total_value > 0:
+        champions = by_name.loc["Champions"]
+        first = (
+            f"Champions are {float(champions['share_pct']):.1f}% of customers but bring "
+            f"{100.0 * float(champions['total_monetary']) / total_value:.0f}% of net spend; "
+            + first[0].lower()
+            + first[1:]
+        )
+    lapsing = by_name.loc[[s for s in ("At Risk", "Can't Lose") if s in by_name.index]]
+    lapsing_customers = int(lapsing["customers"].sum())
+    second = (
+        f"At Risk and Can't Lose: {lapsing_customers:,} customers who used to buy often but "
+        f"not lately, worth {money_short(float(lapsing['total_monetary'].sum()))} so far: "
+        "the first target for win-back."
+        if lapsing_customers
+        else "No customer is At Risk or in Can't Lose."
+    )
+    result["rfm_segments"] = (first, second)
+    return result
+
+
+def _growth_second_line(data: ReportData) -> str:
+    import pandas as pd
+
+    months = data.charts.months
+    parts: list[str] = []
+    complete = _complete(months)
+    if not complete.empty:
+        last = complete.iloc[-1]
+        year_before = months[months["month_start"] == last["month_start"] - pd.DateOffset(years=1)]
+        if not year_before.empty and year_before["has_data"].iloc[0]:
+            before = float(year_before["net_sales"].iloc[0])
+            change = _change(float(last["net_sales"]), before)
+            if change is not None:
+                parts.append(
+                    f"Sales are seasonal: {month_name(last['month_start'])} was "
+                    f"{_pct(change)} on {month_name(year_before['month_start'].iloc[0])}."
+                )
+    for _index, month in data.charts.partial_months.iterrows():
+        value = month["sales_growth_pct"]
+        shown = f" ({_pct(float(value))})" if not pd.isna(value) else ""
+        parts.append(
+            f"{month_name(month['month_start'])}{shown} is partial: the data ends "
+            f"{day_name(data.charts.data_end)}."
+        )
+    return " ".join(parts) or "Each month is compared with the one before it."
+
+
+def _new_customer_lines(data: ReportData) -> tuple[str, str]:
+    months = data.charts.months
+    with_data = months[months["has_data"]]
+    first_month = with_data["month_start"].min()
+    if data.last_12 is None:
+        return ("There is no complete month yet.", "")
+    recent = _in_window(months, data.last_12)
+    recent_mean = float(recent["new_users"].mean()) if not recent.empty else 0.0
+    first = f"New customers averaged {recent_mean:,.0f} a month in the last 12 complete months"
+    if data.previous_12 is not None:
+        before = _in_window(months, data.previous_12)
+        before = before[before["month_start"] != first_month]
+        if not before.empty:
+            before_mean = float(before["new_users"].mean())
+            first += (
+                f", against {before_mean:,.0f} in the 12 before (leaving out "
+                f"{month_name(first_month)}, the first month of data, when everyone is new)."
+            )
+        else:
+            first += "."
+    else:
+        first += "."
+    last = recent.iloc[-1] if not recent.empty else None
+    if last is None or not last["active_users"]:
+        return (first, "")
+    share = 100.0 * float(last["existing_users"]) / float(last["active_users"])
+    second = (
+        f"Returning customers made up {share:.0f}% of the {int(last['active_users']):,} "
+        f"active in {month_name(last['month_start'])}."
+    )
+    return (first, second)
+
+
+def quality_notes(data: ReportData) -> list[str]:
+    """Plain sentences from marts.data_quality (only for the facts present)."""
+    quality = data.data_quality
+    notes: list[str] = []
+
+    def row(metric: str) -> pd.Series | None:
+        return quality.loc[metric] if metric in quality.index else None
+
+    def lines(r: pd.Series) -> str:
+        share = r["share_of_counted_lines_pct"]
+        shown = f" ({float(share):.1f}% of the lines counted)" if not _missing(share) else ""
+        return f"{int(r['line_count']):,} invoice lines{shown}"
+
+    if (r := row("lines_without_customer")) is not None:
+        notes.append(
+            f"{lines(r)} have no customer id: they count in sales and orders, not in the "
+            "customer, new/existing or RFM figures."
+        )
+    if (r := row("cancellation_lines")) is not None:
+        invoices = "" if _missing(r["invoice_count"]) else f" {int(r['invoice_count']):,}"
+        notes.append(
+            f"{lines(r)} are on{invoices} cancellation invoices (numbers starting with C): "
+            "net sales subtract them."
+        )
+    if (r := row("overlap_lines_dropped")) is not None:
+        note = "" if _missing(r["note"]) else f" ({r['note']})"
+        notes.append(
+            f"{int(r['line_count']):,} loaded lines were dropped because the extracts overlap"
+            f"{note}."
+        )
+    if (r := row("rejected_rows")) is not None and int(r["line_count"]) > 0:
+        notes.append(f"{int(r['line_count']):,} unreadable rows were skipped when loading.")
+    for partial in data.charts.partial_months["month_start"]:
+        notes.append(
+            f"{month_name(partial)} is a partial month: the data ends "
+            f"{day_name(data.charts.data_end)}. Charts show it hatched; headline figures use "
+            "complete months only."
+        )
+    if (
+        data.charts.partial_months.empty
+        and (r := row("final_month")) is not None
+        and not _missing(r["note"])
+    ):
+        notes.append(f"Final month: {r['note']}.")
+    return notes
+
+
+def _missing(value: object) -> bool:
+    import pandas as pd
+
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+CSS = """
+:root { --navy: #1f4e79; --grey: #5f6368; --line: #e3e3e3; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #1a1a1a;
+  margin: 0; background: #f6f7f9; line-height: 1.45; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+h1 { font-size: 1.7rem; margin: 0 0 4px; }
+h2 { font-size: 1.25rem; margin: 36px 0 6px; color: var(--navy);
+  border-bottom: 2px solid var(--line); padding-bottom: 4px; }
+.meta { color: var(--grey); margin: 0 0 18px; }
+nav { margin: 6px 0 8px; font-size: 0.92rem; }
+nav a { color: var(--navy); margin-right: 14px; text-decoration: none; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 12px; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; }
+.card .label { color: var(--grey); font-size: 0.9rem; }
+.card .value { font-size: 1.7rem; font-weight: bold; color: var(--navy); }
+.card .detail { font-size: 0.86rem; color: var(--grey); }
+.reading { margin: 4px 0 10px; }
+.reading p { margin: 2px 0; }
+figure { margin: 0; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid var(--line); padding: 6px 8px; text-align: left;
+  vertical-align: top; }
+th { background: #f0f3f7; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+ul.notes li { margin: 4px 0; }
+footer { margin-top: 36px; color: var(--grey); font-size: 0.85rem; }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _num(value: float) -> str:
+    """The exact value for the `data-value` attributes (read by tests and tools)."""
+    return repr(float(value))
+
+
+def build_html(data: ReportData, images: dict[str, bytes], target: str) -> str:
+    c = data.charts
+    reading = readings(data)
+    first_day = day_name(data.first_invoice_at)
+    last_day = day_name(c.data_end)
+    generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    out: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>London Gift Shop: customers and sales</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        "<h1>London Gift Shop: customers and sales</h1>",
+        f'<p class="meta">Invoices from {_e(first_day)} to {_e(last_day)}, read from the '
+        f"marts of the {_e(target)} warehouse; generated {_e(generated)}.</p>",
+        "<nav>",
+        '<a href="#headlines">Headlines</a>',
+        *(f'<a href="#{_e(name)}">{_e(title)}</a>' for name, title in CHART_TITLES.items()),
+        '<a href="#segments">Segment actions</a>',
+        '<a href="#quality">Data quality</a>',
+        "</nav>",
+        '<h2 id="headlines">Headlines</h2>',
+        '<div class="cards">',
+    ]
+    for item in headlines(data):
+        out.append(
+            f'<div class="card" data-metric="{_e(item.metric)}" data-value="{_num(item.value)}">'
+            f'<div class="label">{_e(item.label)}</div>'
+            f'<div class="value">{_e(item.text)}</div>'
+            f'<div class="detail">{_e(item.detail)}</div></div>'
+        )
+    out.append("</div>")
+    for name, title in CHART_TITLES.items():
+        lines = [line for line in reading.get(name, ()) if line]
+        encoded = base64.b64encode(images[name]).decode("ascii")
+        width, height = _png_size(images[name])
+        out += [
+            f'<section id="{_e(name)}">',
+            f"<h2>{_e(title)}</h2>",
+            '<div class="reading">',
+            *(f"<p>{_e(line)}</p>" for line in lines),
+            "</div>",
+            "<figure>",
+            f'<img src="data:image/png;base64,{encoded}" width="{width}" height="{height}" '
+            f'alt="{_e(title + ": " + " ".join(lines))}">',
+            "</figure>",
+            "</section>",
+        ]
+    out += _segment_table(c.segments)
+    out += [
+        '<h2 id="quality">Data quality</h2>',
+        '<ul class="notes">',
+        *(f"<li>{_e(note)}</li>" for note in quality_notes(data)),
+        "</ul>",
+        *_quality_table(data.data_quality),
+        "<footer>Made by <code>lgs report</code> from the dbt marts (schema "
+        "<code>marts</code>): invoices, invoice_amount_summary, monthly_orders, "
+        "monthly_sales, monthly_users, rfm_segments, customers, data_quality.</footer>",
+        "</main>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _segment_table(segments: pd.DataFrame) -> list[str]:
+    rows = [
+        '<h2 id="segments">Segments and recommended actions</h2>',
+        "<table>",
+        "<thead><tr><th>Segment</th><th>Who they are</th><th class=num>Customers</th>"
+        "<th class=num>Share</th><th class=num>Mean recency</th>"
+        "<th class=num>Mean frequency</th><th class=num>Mean monetary</th>"
+        "<th>Recommended action</th></tr></thead>",
+        "<tbody>",
+    ]
+    for _index, s in segments.iterrows():
+        empty = int(s["customers"]) == 0
+
+        def cell(value: object, shown: str, *, empty_row: bool = empty) -> str:
+            if empty_row or _missing(value):
+                return "<td class=num>-</td>"
+            return f'<td class=num data-value="{_num(float(value))}">{_e(shown)}</td>'  # type: ignore[arg-type]
+
+        rows.append(
+            f'<tr data-segment="{_e(s["segment"])}">'
+            f"<td><strong>{_e(s['segment'])}</strong></td>"
+            f"<td>{_e(s['description'])}</td>"
+            f'<td class=num data-value="{int(s["customers"])}">{int(s["customers"]):,}</td>'
+            + cell(s["share_pct"], f"{float(s['share_pct']):.1f}%", empty_row=False)
+            + cell(s["mean_recency_days"], f"{float(s['mean_recency_days']):,.0f} days")
+            + cell(s["mean_frequency"], f"{float(s['mean_frequency']):,.1f}")
+            + cell(s["mean_monetary"], money(float(s["mean_monetary"])))
+            + f"<td>{_e(s['recommended_action'])}</td></tr>"
+        )
+    rows += ["</tbody>", "</table>"]
+    return rows
+
+
+def _quality_table(quality: pd.DataFrame) -> list[str]:
+    rows = [
+        "<table>",
+        "<thead><tr><th>Fact</th><th class=num>Lines</th><th class=num>Invoices</th>"
+        "<th class=num>Share of lines counted</th><th>Note</th></tr></thead>",
+        "<tbody>",
+    ]
+    for metric, r in quality.iterrows():
+        lines = "" if _missing(r["line_count"]) else f"{int(r['line_count']):,}"
+        invoices = "" if _missing(r["invoice_count"]) else f"{int(r['invoice_count']):,}"
+        share = r["share_of_counted_lines_pct"]
+        shown = "" if _missing(share) else f"{float(share):.2f}%"
+        note = "" if _missing(r["note"]) else str(r["note"])
+        rows.append(
+            f'<tr data-metric="{_e(metric)}"><td>{_e(r["description"])}</td>'
+            f"<td class=num>{_e(lines)}</td><td class=num>{_e(invoices)}</td>"
+            f"<td class=num>{_e(shown)}</td><td>{_e(note)}</td></tr>"
+        )
+    rows += ["</tbody>", "</table>"]
+    return rows
+
+
+def _png_size(image: bytes) -> tuple[int, int]:
+    """Width and height from the PNG header (IHDR)."""
+    if image[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG image")
+    return int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")
+
+
+# --- command ------------------------------------------------------------------------------------
+
+
+def report_path() -> Path:
+    return settings.output_dir() / "report.html"
+
+
+def render(target: str, out: Path | None = None) -> list[str]:
+    """Write the report from `target`'s marts to `out` (default `<output>/report.html`)."""
+    path = (out or report_path()).resolve()
+    data = report_data(target)
+    images = charts.pngs(data.charts, reuse_from=charts.charts_dir())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(build_html(data, images, target), encoding="utf-8")
+    partial.replace(path)
+    return [f"report: {path}"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="the HTML file to write (default: <LGS_OUTPUT_DIR or output>/report.html)",
+    )
+
+
+def command(args: argparse.Namespace) -> int:
+    out = getattr(args, "out", None)
+    for line in render(args.target, Path(out) if out else None):
+        print(line)
+    return 0
