@@ -415,7 +415,9 @@ class _Target:
     def lock(self) -> None:
         """Serialise concurrent loads."""
 
-    def insert_lines(self, engine: Engine, select: str, load_id: int, workdir: Path) -> None:
+    def insert_lines(
+        self, engine: Engine, select: str, load_id: int, workdir: Path, meter: Progress
+    ) -> None:
         raise NotImplementedError
 
     def drop_load(self, load_id: int) -> None:
@@ -439,11 +441,14 @@ class _PostgresTarget(_Target):
     def lock(self) -> None:
         self.execute("lock table raw.loads in share row exclusive mode")
 
-    def insert_lines(self, engine: Engine, select: str, load_id: int, workdir: Path) -> None:
+    def insert_lines(
+        self, engine: Engine, select: str, load_id: int, workdir: Path, meter: Progress
+    ) -> None:
         """One partition per load: created, filled with COPY FREEZE (no later vacuum of
         these rows, no WAL where the server allows it) and attached, in this transaction."""
         csv_path = workdir / "lines.csv"
         engine.duck.execute(f"copy ({select}) to '{csv_path}' (header false)")
+        meter.phase("copying into PostgreSQL", csv_path.stat().st_size)
         part = f"raw.invoice_lines_load_{int(load_id)}"
         self.execute(
             f"create table {part} (like raw.invoice_lines including defaults, "
@@ -451,7 +456,9 @@ class _PostgresTarget(_Target):
         )
         with open(csv_path, "rb") as handle:
             self.cur.copy_expert(
-                f"copy {part} from stdin with (format csv, freeze true)", handle, size=1 << 20
+                f"copy {part} from stdin with (format csv, freeze true)",
+                _Metered(handle, meter),
+                size=1 << 20,
             )
         self.execute(
             f"alter table raw.invoice_lines attach partition {part} for values in ({int(load_id)})"
@@ -460,9 +467,11 @@ class _PostgresTarget(_Target):
     def drop_load(self, load_id: int) -> None:
         self.execute(f"drop table if exists raw.invoice_lines_load_{int(load_id)}")
 
-    def analyze(self) -> None:
+    def analyze(self, load_id: int) -> None:
+        """Planner statistics of the new partition only: analysing the partitioned
+        table would sample every load, a cost that grows with the history."""
         self.conn.autocommit = True
-        self.execute("analyze raw.invoice_lines")
+        self.execute(f"analyze raw.invoice_lines_load_{int(load_id)}")
 
 
 class _DuckDBTarget(_Target):
@@ -477,13 +486,28 @@ class _DuckDBTarget(_Target):
     def begin(self) -> None:
         self.execute("begin transaction")
 
-    def insert_lines(self, engine: Engine, select: str, load_id: int, workdir: Path) -> None:
+    def insert_lines(
+        self, engine: Engine, select: str, load_id: int, workdir: Path, meter: Progress
+    ) -> None:
         self.execute(
             f"insert into raw.invoice_lines select load_id, source_file, extract_no, source_row, "
             "invoice_no, stock_code, description, cast(quantity as bigint), "
             "cast(invoice_date as timestamp), cast(unit_price as decimal(18, 4)), customer_id, "
             f"country from ({select}) as lines"
         )
+
+
+class _Metered:
+    """A file handed to COPY that moves the progress bar as it is read."""
+
+    def __init__(self, handle: BinaryIO, meter: Progress) -> None:
+        self._handle = handle
+        self._meter = meter
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._handle.read(size)
+        self._meter.advance(self._handle.tell())
+        return chunk
 
 
 def _open_target(target: str) -> _Target:
@@ -602,7 +626,7 @@ def _load_file(
     digest = sha256_of(path)
     db = _open_target(target)
     workdir = _new_workdir()
-    meter = Progress(4, f"{path.name[:24]}", enabled=progress)
+    meter = Progress(4 if target != "duckdb" else 3, path.name, enabled=progress)
     engine: Engine | None = None
     try:
         try:
@@ -622,13 +646,13 @@ def _load_file(
                 return LoadResult(path, "unchanged", previous[-1], sha256=digest)
             load_id = int(db.all("select coalesce(max(load_id), 0) + 1 from raw.loads")[0][0])
 
-            meter.step("reading")
+            meter.phase("reading the file")
             source = detect(path, workdir)
             engine = _engine_for(db, workdir)
             rows_read = engine.stage(source)
             if rows_read == 0:
                 raise InputError(f"{path}: has a header but no data rows")
-            meter.step("checking every value")
+            meter.phase("checking every value")
             bad_total = engine.check()
             if bad_total > max_rejects or bad_total == rows_read:
                 raise InputError(
@@ -636,7 +660,7 @@ def _load_file(
                 )
             starts = source.extract_starts or engine.extract_starts()
 
-            meter.step("writing raw.invoice_lines")
+            meter.phase("writing raw.invoice_lines")
             for old in previous:
                 db.drop_load(old)
             if previous:
@@ -647,7 +671,7 @@ def _load_file(
                     [load_id, *previous],
                 )
             db.insert_lines(
-                engine, engine.typed_select(load_id, path.name, starts), load_id, workdir
+                engine, engine.typed_select(load_id, path.name, starts), load_id, workdir, meter
             )
             if bad_total:
                 _insert_rejects(db, load_id, engine.bad_rows(bad_total))
@@ -711,7 +735,7 @@ def _load_file(
             # fresh planner statistics for the models that read it next; the load is
             # committed, so a failure here is no failure of the load
             with contextlib.suppress(Exception):
-                db.analyze()
+                db.analyze(load_id)
         return result
     finally:
         with contextlib.suppress(Exception):

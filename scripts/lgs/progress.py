@@ -1,4 +1,4 @@
-"""A small progress display for long work: shown on a terminal, silent otherwise."""
+"""A small progress bar for long work: drawn on a terminal, silent otherwise."""
 
 from __future__ import annotations
 
@@ -8,37 +8,48 @@ from typing import TextIO
 
 
 class Progress:
-    """`Progress(total, "loading")`, then `update(done)`; `step(text)` names a phase."""
+    """Work in `phases` steps: `phase(text, size)` starts the next one, `advance(done)`
+    reports how much of its `size` is done; the bar covers all phases."""
 
     def __init__(
-        self, total: int, label: str, *, stream: TextIO | None = None, enabled: bool | None = None
+        self, phases: int, label: str, *, stream: TextIO | None = None, enabled: bool | None = None
     ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.total = max(total, 1)
+        self.phases = max(phases, 1)
         self.label = label
         self.started = time.monotonic()
+        self._phase = 0
+        self._text = ""
+        self._size = 0
         self._last = 0.0
 
-    def update(self, done: int) -> None:
+    def phase(self, text: str, size: int = 0) -> None:
+        self._phase += 1
+        self._text = text
+        self._size = size
+        self._draw(0.0, force=True)
+
+    def advance(self, done: int) -> None:
+        if self._size:
+            self._draw(min(done / self._size, 1.0))
+
+    def _draw(self, within: float, *, force: bool = False) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self._last < 0.1 and done < self.total:
+        if not force and now - self._last < 0.1:
             return
         self._last = now
-        share = min(done / self.total, 1.0)
-        bar = "#" * int(share * 30)
-        self.stream.write(f"\r{self.label:<12} [{bar:<30}] {share:6.1%} {now - self.started:6.1f}s")
-        self.stream.flush()
-
-    def step(self, text: str) -> None:
-        if not self.enabled:
-            return
-        self.stream.write(f"\r{self.label:<12} {text:<50} {time.monotonic() - self.started:6.1f}s")
+        share = min((self._phase - 1 + within) / self.phases, 1.0)
+        bar = "#" * int(share * 24)
+        self.stream.write(
+            f"\r{self.label[:28]:<28} [{bar:<24}] {share:4.0%} {self._text[:30]:<30} "
+            f"{now - self.started:5.1f}s"
+        )
         self.stream.flush()
 
     def close(self) -> None:
         if self.enabled:
-            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.write("\r" + " " * 100 + "\r")
             self.stream.flush()
