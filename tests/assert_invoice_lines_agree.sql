@@ -1,6 +1,7 @@
 {#
     What the invoice-level marts rely on: the lines of one invoice share one
-    customer (or all have none), one country and one calendar day.
+    customer (or all have none), one country and one calendar day. Checked on
+    the invoices of the newest load (macro newest_load_only).
 #}
 select
     invoice_no,
@@ -12,6 +13,7 @@ select
     max(invoiced_at) as last_line_at
 
 from {{ ref('int_invoice_lines_deduplicated') }}
+where {{ newest_load_only() }}
 group by invoice_no
 having
     count(distinct customer_id) > 1
