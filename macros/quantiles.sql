@@ -6,27 +6,52 @@
         low = floor(h)
         quantile = x[low] + (x[low + 1] - x[low]) * (h - low)
 
-    with x the values sorted ascending, 0-based. The macros are aggregate
-    expressions over a relation with the columns `quantile_value`,
-    `value_position` (0-based position in ascending order; equal values may
-    come in any order) and `value_count` (the number of values).
+    with x the values sorted ascending, 0-based.
 
-    To stay exact without division, `quantile_times_denominator` returns
-    denominator * quantile; comparisons multiply the other side instead.
+    The values are first counted (`counted_values`: one row per distinct value
+    with `rows_up_to`, how many values are at most it), so a quantile needs one
+    sort of the distinct values, and x[k] is the smallest value with
+    rows_up_to > k. The other macros are aggregate expressions over that
+    relation. To stay exact without division, `quantile_times_denominator`
+    returns denominator * quantile; comparisons multiply the other side instead.
 -#}
 
-{% macro _quantile_low(numerator, denominator) -%}
-    cast(
-        floor((value_count - 1) * {{ numerator }} / {{ denominator }}.0)
-        as {{ dbt.type_bigint() }}
-    )
+{#-
+    One row per distinct value of `column` in `relation` (per group of
+    `partition_by`): quantile_value, value_frequency, rows_up_to, value_count.
+-#}
+{% macro counted_values(relation, column, partition_by=none) -%}
+    {%- set group = partition_by ~ ', ' if partition_by else '' -%}
+    {%- set over = 'partition by ' ~ partition_by if partition_by else '' -%}
+    select
+        {{ group }}quantile_value,
+        value_frequency,
+        sum(value_frequency) over (
+            {{ over }} order by quantile_value
+            rows between unbounded preceding and current row
+        ) as rows_up_to,
+        sum(value_frequency) over ({{ over }}) as value_count
+
+    from (
+        select
+            {{ group }}{{ column }} as quantile_value,
+            count(*) as value_frequency
+
+        from {{ relation }}
+        group by {{ group }}{{ column }}
+    ) as distinct_values
 {%- endmacro %}
 
+{% macro _quantile_low(numerator, denominator) -%}
+    floor((value_count - 1) * {{ numerator }} / {{ denominator }}.0)
+{%- endmacro %}
+
+{#- x[low + offset]; null past the last value. -#}
 {% macro _value_at(offset, numerator, denominator) -%}
-    max(
+    min(
         case
-            when value_position
-                = {{ _quantile_low(numerator, denominator) }} + {{ offset }}
+            when rows_up_to
+                > {{ _quantile_low(numerator, denominator) }} + {{ offset }}
                 then quantile_value
         end
     )

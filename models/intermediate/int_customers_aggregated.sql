@@ -20,10 +20,7 @@ invoices as (
     where customer_id is not null
 
     {% if is_incremental() %}
-        and customer_id in (
-            select customer_id from {{ ref('invoices') }}
-            where load_id > (select coalesce(max(load_id), 0) from {{ this }})
-        )
+        and {{ touched_by_new_loads('customer_id', ref('invoices')) }}
     {% endif %}
 
 ),

@@ -31,13 +31,12 @@ invoice_lines as (
     {% if is_incremental() %}
         {% if var('dedupe_overlapping_extracts') %}
             -- the latest extract of a new invoice is in the new loads
-            where load_id > (select coalesce(max(load_id), 0) from {{ this }})
+            where load_id > {{ load_watermark() }}
         {% else %}
             -- every line of an invoice the new loads touch, old loads included
-            where invoice_no in (
-                select invoice_no from {{ ref('stg_retail__invoice_lines') }}
-                where load_id > (select coalesce(max(load_id), 0) from {{ this }})
-            )
+            where {{ touched_by_new_loads(
+                'invoice_no', ref('stg_retail__invoice_lines')
+            ) }}
         {% endif %}
     {% endif %}
 

@@ -20,10 +20,7 @@ invoices as (
     select * from {{ ref('invoices') }}
 
     {% if is_incremental() %}
-        where year_month in (
-            select year_month from {{ ref('invoices') }}
-            where load_id > (select coalesce(max(load_id), 0) from {{ this }})
-        )
+        where {{ touched_by_new_loads('year_month', ref('invoices')) }}
     {% endif %}
 
 ),

@@ -136,57 +136,42 @@ measured as (
 
 ),
 
-recency_ordered as (
+recency_counted as (
 
-    select
-        recency_days as quantile_value,
-        row_number() over (order by recency_days) - 1 as value_position,
-        count(*) over () as value_count
-
-    from measured
+    {{ counted_values('measured', 'recency_days') }}
 
 ),
 
-frequency_ordered as (
+frequency_counted as (
 
-    select
-        frequency_rank as quantile_value,
-        frequency_rank - 1 as value_position,
-        count(*) over () as value_count
-
-    from measured
+    {{ counted_values('measured', 'frequency_rank') }}
 
 ),
 
-monetary_ordered as (
+monetary_counted as (
 
-    select
-        monetary as quantile_value,
-        row_number() over (order by monetary) - 1 as value_position,
-        count(*) over () as value_count
-
-    from measured
+    {{ counted_values('measured', 'monetary') }}
 
 ),
 
 recency_edges as (
 
     select {{ quintile_edges_times_5() }}
-    from recency_ordered
+    from recency_counted
 
 ),
 
 frequency_edges as (
 
     select {{ quintile_edges_times_5() }}
-    from frequency_ordered
+    from frequency_counted
 
 ),
 
 monetary_edges as (
 
     select {{ quintile_edges_times_5() }}
-    from monetary_ordered
+    from monetary_counted
 
 ),
 

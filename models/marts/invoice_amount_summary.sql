@@ -3,7 +3,8 @@
     amount (the sum of its lines with quantity > 0 and unit price > 0), and
     `below_p85` = those below the 85th percentile of `all`, which hides the few
     wholesale invoices that stretch the histogram. Percentiles interpolate
-    linearly, like pandas `quantile`.
+    linearly, like pandas `quantile`; the amounts are counted first, so one
+    sort of the distinct amounts serves every statistic.
 #}
 with
 
@@ -15,54 +16,45 @@ invoices as (
 
 ),
 
-all_ordered as (
+all_counted as (
 
-    select
-        amount as quantile_value,
-        row_number() over (order by amount) - 1 as value_position,
-        count(*) over () as value_count
-
-    from invoices
+    {{ counted_values('invoices', 'amount') }}
 
 ),
 
 p85 as (
 
     select {{ interpolated_quantile(17, 20) }} as p85_amount
-    from all_ordered
+    from all_counted
 
 ),
 
-populations as (
+counted as (
 
     select
         'all' as population,
-        invoices.amount
+        quantile_value,
+        value_frequency,
+        rows_up_to,
+        value_count
 
-    from invoices
+    from all_counted
 
     union all
 
     select
         'below_p85' as population,
-        invoices.amount
+        all_counted.quantile_value,
+        all_counted.value_frequency,
+        sum(all_counted.value_frequency) over (
+            order by all_counted.quantile_value
+            rows between unbounded preceding and current row
+        ) as rows_up_to,
+        sum(all_counted.value_frequency) over () as value_count
 
-    from invoices
+    from all_counted
     cross join p85
-    where invoices.amount < p85.p85_amount
-
-),
-
-ordered as (
-
-    select
-        population,
-        amount as quantile_value,
-        row_number() over (partition by population order by amount) - 1
-            as value_position,
-        count(*) over (partition by population) as value_count
-
-    from populations
+    where all_counted.quantile_value < p85.p85_amount
 
 ),
 
@@ -70,27 +62,18 @@ quantiles as (
 
     select
         population,
-        min(value_count) as invoices,
+        cast(max(value_count) as {{ dbt.type_bigint() }}) as invoices,
         min(quantile_value) as min_amount,
-        cast(avg(quantile_value) as numeric(38, 6)) as mean_amount,
+        cast(
+            sum(quantile_value * value_frequency) / max(value_count)
+            as numeric(38, 6)
+        ) as mean_amount,
         {{ interpolated_quantile(1, 2) }} as median_amount,
         max(quantile_value) as max_amount,
         {{ interpolated_quantile(17, 20) }} as p85_amount
 
-    from ordered
+    from counted
     group by population
-
-),
-
-amount_counts as (
-
-    select
-        population,
-        amount,
-        count(*) as invoices
-
-    from populations
-    group by population, amount
 
 ),
 
@@ -99,12 +82,13 @@ modes as (
     -- the most frequent amount; the smallest one on ties
     select
         population,
-        amount as mode_amount,
+        quantile_value as mode_amount,
         row_number() over (
-            partition by population order by invoices desc, amount asc
+            partition by population
+            order by value_frequency desc, quantile_value asc
         ) as frequency_order
 
-    from amount_counts
+    from counted
 
 ),
 

@@ -27,12 +27,11 @@ invoice_lines as (
     {% if is_incremental() %}
         {% if var('dedupe_overlapping_extracts') %}
             -- a re-delivered invoice comes whole from the new load
-            where load_id > (select coalesce(max(load_id), 0) from {{ this }})
+            where load_id > {{ load_watermark() }}
         {% else %}
-            where invoice_no in (
-                select invoice_no from {{ ref('int_invoice_lines_deduplicated') }}
-                where load_id > (select coalesce(max(load_id), 0) from {{ this }})
-            )
+            where {{ touched_by_new_loads(
+                'invoice_no', ref('int_invoice_lines_deduplicated')
+            ) }}
         {% endif %}
     {% endif %}
 
