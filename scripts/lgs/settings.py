@@ -16,8 +16,10 @@ clone, so the same settings drive `lgs`, `dbt` (through `profiles.yml`) and the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +103,18 @@ def postgres_settings(target: str) -> PostgresSettings:
             database=os.environ.get("PGDATABASE") or "lgs",
         )
     raise ValueError(f"target {target!r} is not a PostgreSQL target")
+
+
+@contextlib.contextmanager
+def overridden(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables (hence settings) for a block, then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -81,18 +81,7 @@ def generate_small(folder: Path, rows: int, seed: int) -> GeneratedData:
     return GeneratedData(path, rows, seed)
 
 
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+environment = settings.overridden
 
 
 class Warehouse:
