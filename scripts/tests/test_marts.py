@@ -70,7 +70,7 @@ def test_two_files_take_each_invoice_from_the_latest(
     second.write_text(lines[0] + "".join(lines[int(len(lines) * 0.6) :]))
     warehouse.load(small_data.path)
     warehouse.load(second)
-    warehouse.dbt("build")
+    warehouse.dbt("build", vars={"line_tests_scope": "all"})
     expected = _oracle([small_data.path, second], {})
     assert_marts_match_oracle(warehouse, expected)
     dropped = warehouse.scalar(
