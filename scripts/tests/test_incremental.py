@@ -17,17 +17,7 @@ import pandas as pd
 from tests_support import MART_KEYS, MARTS, Warehouse, assert_marts_match_oracle
 
 from lgs.generate import generate
-
-HEADER = [
-    "Invoice",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "Price",
-    "Customer ID",
-    "Country",
-]
+from lgs.sources import HEADER_II
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -40,7 +30,7 @@ def _rows(path: Path) -> list[list[str]]:
 def _write(path: Path, rows: list[list[str]]) -> Path:
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(HEADER)
+        writer.writerow(HEADER_II)
         writer.writerows(rows)
     return path
 
@@ -113,7 +103,7 @@ def _late_file(base: Path, day: Path, out: Path, next_invoice: int) -> Path:
 def _snapshot(wh: Warehouse) -> dict[str, pd.DataFrame]:
     frames = {}
     for name in (*MARTS, "data_quality"):
-        keys = MART_KEYS.get(name, ["metric"])
+        keys = MART_KEYS[name]
         frame = wh.mart(name)
         frames[name] = frame.sort_values(keys).reset_index(drop=True)
     return frames

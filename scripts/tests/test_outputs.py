@@ -34,22 +34,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from tests_support import PROJECT_DIR, Warehouse, environment
+from tests_support import MART_KEYS, PROJECT_DIR, Warehouse, environment
 
 from lgs import charts, marts, report
 from lgs.errors import WarehouseError
 
-MART_KEYS = {
-    "invoices": ["invoice_no"],
-    "invoice_amount_summary": ["population"],
-    "monthly_orders": ["year_month"],
-    "monthly_sales": ["year_month"],
-    "monthly_users": ["year_month"],
-    "customer_rfm": ["customer_id"],
-    "rfm_segments": ["segment"],
-    "customers": ["customer_id"],
-    "data_quality": ["metric"],
-}
 NOTEBOOK = PROJECT_DIR / "analyses" / "lgs_marts.ipynb"
 PENNY = 0.005
 

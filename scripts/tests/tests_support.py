@@ -42,6 +42,7 @@ MART_KEYS = {
     "customer_rfm": ["customer_id"],
     "rfm_segments": ["segment"],
     "customers": ["customer_id"],
+    "data_quality": ["metric"],
 }
 # money and means: to the penny; percentages and other ratios: to 1e-6
 MONEY_COLUMNS = {
