@@ -28,3 +28,33 @@
         where new_rows.load_id > {{ load_watermark() }}
     )
 {%- endmacro %}
+
+{#-
+    The `key` values (`year_month`, `customer_id`) of every version of the
+    invoices that new loads brought: where they are now, and where a
+    re-delivered invoice was before (its date moved to another month, its
+    customer changed). `versions` is int_invoice_versions.
+-#}
+{% macro keys_touched_by_new_loads(key, versions) -%}
+    select touched.{{ key }}
+    from {{ versions }} as touched
+    where touched.invoice_no in (
+        select new_versions.invoice_no
+        from {{ versions }} as new_versions
+        where new_versions.load_id > {{ load_watermark() }}
+    )
+{%- endmacro %}
+
+{#-
+    Pre-hook of an incremental aggregate keyed on `key`: delete the rows of
+    every key new loads touch; the model then appends them recomputed. A key
+    left without invoices (a month or customer a re-delivered invoice moved
+    away from) is deleted and not appended again, as a full refresh would
+    have it.
+-#}
+{% macro delete_keys_touched_by_new_loads(key, versions) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ key }} in ({{ keys_touched_by_new_loads(key, versions) }})
+    {%- endif -%}
+{%- endmacro %}

@@ -1,16 +1,21 @@
 {#
     One row per known customer: lifetime figures over all their invoices, for
-    both RFM populations. Incremental: a run recomputes only the customers
-    that invoices of new loads belong to, from their invoices (never lines).
+    both RFM populations. Incremental: a run deletes and recomputes, from
+    their invoices (never lines), only the customers that invoices of new
+    loads belong to, or belonged to before a re-delivery.
 #}
 {{
     config(
         materialized='incremental',
-        unique_key='customer_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
+        pre_hook="{{ delete_keys_touched_by_new_loads(
+            'customer_id', ref('int_invoice_versions')
+        ) }}",
         on_schema_change='fail',
     )
 }}
+
+-- depends_on: {{ ref('int_invoice_versions') }}
 
 with
 
@@ -20,7 +25,9 @@ invoices as (
     where customer_id is not null
 
     {% if is_incremental() %}
-        and {{ touched_by_new_loads('customer_id', ref('invoices')) }}
+        and customer_id in ({{ keys_touched_by_new_loads(
+            'customer_id', ref('int_invoice_versions')
+        ) }})
     {% endif %}
 
 ),

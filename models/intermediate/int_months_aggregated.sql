@@ -1,17 +1,22 @@
 {#
     One row per calendar month with any invoice line: the additive monthly
     figures, from which the monthly marts are derived. Incremental: a run
-    recomputes only the months that invoices of new loads fall in (a late
-    cancellation of an old order lands in its own invoice's month).
+    deletes and recomputes only the months that invoices of new loads fall in
+    (a late cancellation of an old order lands in its own invoice's month),
+    and those a re-delivered invoice fell in before.
 #}
 {{
     config(
         materialized='incremental',
-        unique_key='year_month',
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
+        pre_hook="{{ delete_keys_touched_by_new_loads(
+            'year_month', ref('int_invoice_versions')
+        ) }}",
         on_schema_change='fail',
     )
 }}
+
+-- depends_on: {{ ref('int_invoice_versions') }}
 
 with
 
@@ -20,7 +25,9 @@ invoices as (
     select * from {{ ref('invoices') }}
 
     {% if is_incremental() %}
-        where {{ touched_by_new_loads('year_month', ref('invoices')) }}
+        where year_month in ({{ keys_touched_by_new_loads(
+            'year_month', ref('int_invoice_versions')
+        ) }})
     {% endif %}
 
 ),

@@ -4,7 +4,9 @@
 The sequence covers what daily loads bring: new days of invoices; a late cancellation
 of an old order; lines dated in an old month (late-arriving data), one of them moving a
 customer's first month earlier; an invoice re-delivered identically (overlapping
-extracts) and one re-delivered with a changed line; a file loaded twice (a no-op).
+extracts) and one re-delivered with a changed line; a file loaded twice (a no-op);
+an invoice re-delivered with its date in another month and another customer, which
+leaves its old month and its old customer without invoices.
 """
 
 from __future__ import annotations
@@ -97,7 +99,26 @@ def _late_file(base: Path, day: Path, out: Path, next_invoice: int) -> Path:
     )
     rows += redelivered_lines
     rows += [r for r in day_rows if r[0] == identical]
+    # the only invoice of customer 77777, in a month of its own (2009-11: the data
+    # starts in 2009-12); the next file moves it
+    rows += _lone_invoice(next_invoice + 2, "2009-11-20 09:00:00", "77777.0")
     return _write(out, rows)
+
+
+def _lone_invoice(invoice_no: int, invoiced_at: str, customer_id: str) -> list[list[str]]:
+    lines = [
+        ("21232", "STRAWBERRY CERAMIC TRINKET BOX", "12", "1.25"),
+        ("POST", "POSTAGE", "1", "18.00"),
+    ]
+    return [
+        [str(invoice_no), code, text, quantity, invoiced_at, price, customer_id, "France"]
+        for code, text, quantity, price in lines
+    ]
+
+
+def _moved_file(out: Path, next_invoice: int) -> Path:
+    """The late file's lone invoice again, dated today and for another customer."""
+    return _write(out, _lone_invoice(next_invoice + 2, "2011-12-04 12:00:00", "88888.0"))
 
 
 def _snapshot(wh: Warehouse) -> dict[str, pd.DataFrame]:
@@ -130,7 +151,8 @@ def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: 
         first_invoice_no=day1.last_invoice_no + 1,
     )
     late = _late_file(base.path, day1.path, tmp_path / "late.csv", day2.last_invoice_no + 1)
-    files = [base.path, day1.path, day2.path, late]
+    moved = _moved_file(tmp_path / "moved.csv", day2.last_invoice_no + 1)
+    files = [base.path, day1.path, day2.path, late, moved]
 
     counts = []
     warehouse.dbt("seed")
@@ -140,12 +162,16 @@ def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: 
         warehouse.load(file)
         # the last step runs the tests too, on the incremental state (they compare the
         # incremental aggregates with a fresh aggregation of the invoices), every load
-        if file == late:
+        if file == moved:
             warehouse.dbt("build", vars={"line_tests_scope": "all"})
         else:
             warehouse.dbt("run")
         counts.append(int(warehouse.scalar("select count(*) from marts.invoices")))
+        if file == late:
+            assert 200911 in set(warehouse.mart("monthly_orders")["year_month"])
+            assert 77777 in set(warehouse.mart("customers")["customer_id"])
     assert counts == sorted(counts) and counts[0] < counts[-1], counts
+    assert counts[-1] == counts[-2], "the moved invoice is replaced, not added"
 
     # what the late file must have changed, incrementally
     months = warehouse.mart("monthly_orders").set_index("year_month")
@@ -153,6 +179,11 @@ def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: 
     assert int(months.loc[201112, "cancelled_orders"]) >= 1, (
         "the late cancellation counts in 2011-12"
     )
+    # what the moved invoice must have changed: its old month and its old customer are
+    # gone, its new customer is there
+    assert 200911 not in months.index, "the month the moved invoice left is empty"
+    customers = set(warehouse.mart("customers")["customer_id"])
+    assert 77777 not in customers and 88888 in customers
 
     incremental = _snapshot(warehouse)
     warehouse.dbt("run", "--full-refresh")
