@@ -129,7 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     wh = sub.add_parser("warehouse", help="start, stop or describe the warehouse")
     wh.add_argument("action", choices=["start", "stop", "status", "url"])
     wh.add_argument(
-        "--port", type=int, help="port of the embedded PostgreSQL (default LGS_PG_PORT or 54329)"
+        "--port",
+        type=int,
+        metavar="N",
+        help="start the embedded PostgreSQL on port N for this command (default LGS_PG_PORT, "
+        "else 54329). dbt and later lgs commands read LGS_PG_PORT: `export LGS_PG_PORT=N` to "
+        "keep using a server started with --port N (the command says so); status and url "
+        "show the port the server really runs on",
     )
     _add_target(wh)
     wh.set_defaults(func=cmd_warehouse)

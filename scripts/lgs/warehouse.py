@@ -1,6 +1,15 @@
-"""`lgs warehouse start|stop|status|url` for each target."""
+"""`lgs warehouse start|stop|status|url` for each target.
+
+`--port N` (the `dev` target only) is the port for this one command: the server starts
+on N, the raw tables are created there and the URL printed is N's. dbt and every later
+`lgs` command read `LGS_PG_PORT` (default 54329), so when N is not that port the
+command says to `export LGS_PG_PORT=N`. `status` and `url` name the port the server
+really runs on, and say so when it is not the one `LGS_PG_PORT` gives.
+"""
 
 from __future__ import annotations
+
+import os
 
 from lgs import embedded, settings, targets
 from lgs.errors import WarehouseError
@@ -16,8 +25,14 @@ def ensure_running(target: str = "dev") -> None:
 
 
 def command(action: str, target: str, *, port: int | None = None) -> int:
-    if port is not None and target != "dev":
-        raise WarehouseError("--port applies to the embedded `dev` warehouse only")
+    # the port dbt and later lgs commands use, read before --port changes it
+    configured = settings.pg_port() if target == "dev" else None
+    if port is not None:
+        if target != "dev":
+            raise WarehouseError("--port applies to the embedded `dev` warehouse only")
+        if not 0 < port < 65536:
+            raise WarehouseError(f"--port {port}: expected a port number (1-65535)")
+        os.environ["LGS_PG_PORT"] = str(port)  # this process: server, raw tables, URL
     if action == "start":
         if target == "dev":
             before = embedded.status()
@@ -31,6 +46,8 @@ def command(action: str, target: str, *, port: int | None = None) -> int:
 
         ensure_raw_schema(target)
         _print_url(target)
+        if port is not None and port != configured:
+            print(_export_note(port, configured))
         return 0
     if action == "stop":
         if target != "dev":
@@ -40,11 +57,32 @@ def command(action: str, target: str, *, port: int | None = None) -> int:
         print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
         return 0
     if action == "status":
-        return _status(target)
+        return _status(target, configured)
     if action == "url":
-        _print_url(target)
+        if target != "dev":
+            _print_url(target)
+            return 0
+        state = embedded.status()
+        used = state.port if state.running and state.port else settings.pg_port()
+        with settings.overridden({"LGS_PG_PORT": str(used)}):
+            _print_url(target)
+        if not state.running:
+            print(
+                "note: the embedded PostgreSQL is not running; `lgs warehouse start` "
+                f"starts it on port {used}"
+            )
+        elif used != configured:
+            print(_export_note(used, configured))
         return 0
     raise WarehouseError(f"unknown action {action!r}")
+
+
+def _export_note(port: int, configured: int | None) -> str:
+    """What to do when the server's port is not the one dbt and lgs will read."""
+    return (
+        f"note: the server listens on port {port}, but dbt and later lgs commands read "
+        f"LGS_PG_PORT ({configured}); `export LGS_PG_PORT={port}` so that they reach it"
+    )
 
 
 def _print_url(target: str) -> None:
@@ -52,7 +90,8 @@ def _print_url(target: str) -> None:
         print(f"{key:>9}: {value}")
 
 
-def _status(target: str) -> int:
+def _status(target: str, configured: int | None) -> int:
+    overrides: dict[str, str] = {}
     if target == "dev":
         state = embedded.status()
         if state.running:
@@ -60,15 +99,21 @@ def _status(target: str) -> int:
                 f"running: pid {state.pid}, 127.0.0.1:{state.port}, database "
                 f"{settings.pg_database()}, data {state.pgdata} ({embedded.server_version()})"
             )
+            if state.port is not None and state.port != configured:
+                print(_export_note(state.port, configured))
+                overrides["LGS_PG_PORT"] = str(state.port)  # count its loads all the same
         else:
             note = (
                 " (a stale postmaster.pid will be cleared at start)" if state.stale_pid_file else ""
             )
             init = "initialised" if state.initialized else "not initialised yet"
-            print(f"stopped{note}: data {state.pgdata} ({init})")
+            print(
+                f"stopped{note}: data {state.pgdata} ({init}); `lgs warehouse start` starts it "
+                f"on port {settings.pg_port()}"
+            )
             return 3
     try:
-        with targets.connection(target, read_only=True) as conn:
+        with settings.overridden(overrides), targets.connection(target, read_only=True) as conn:
             cur = conn.cursor()
             cur.execute(
                 "select count(*), coalesce(sum(rows_loaded), 0) from raw.loads "

@@ -76,6 +76,51 @@ def test_start_is_idempotent_and_url_describes_it(own_server: dict[str, str]) ->
     assert again.returncode == 3 and "stopped" in again.stdout
 
 
+def test_start_with_port_uses_that_port_and_says_how_to_keep_it(
+    own_server: dict[str, str],
+) -> None:
+    """`--port N` starts the server on N, creates the raw tables there and prints N's URL;
+    as dbt and later commands read LGS_PG_PORT, it says to export it; status and url
+    without --port name the port the server really runs on."""
+    port = _free_port()
+    assert str(port) != own_server["LGS_PG_PORT"]
+    started = _lgs("warehouse", "start", "--port", str(port), env=own_server)
+    assert started.returncode == 0, started.stderr
+    assert "embedded PostgreSQL started: pid " in started.stdout
+    assert f", port {port}, data " in started.stdout
+    assert f"url: postgresql://postgres@127.0.0.1:{port}/lgs" in started.stdout
+    note = (
+        f"note: the server listens on port {port}, but dbt and later lgs commands read "
+        f"LGS_PG_PORT ({own_server['LGS_PG_PORT']}); `export LGS_PG_PORT={port}`"
+    )
+    assert note in started.stdout
+    with environment(own_server | {"LGS_PG_PORT": str(port)}), targets.connection("dev") as conn:
+        cur = conn.cursor()
+        cur.execute("select count(*) from raw.loads")
+        assert cur.fetchone() == (0,)
+        cur.execute("select inet_server_port(), to_regclass('raw.invoice_lines') is not null")
+        assert cur.fetchone() == (port, True)
+    url = _lgs("warehouse", "url", env=own_server)
+    assert url.returncode == 0, url.stderr
+    assert f"url: postgresql://postgres@127.0.0.1:{port}/lgs" in url.stdout
+    assert note in url.stdout
+    status = _lgs("warehouse", "status", env=own_server)
+    assert status.returncode == 0, status.stderr
+    assert f"running: pid {embedded_pid(own_server)}, 127.0.0.1:{port}," in status.stdout
+    assert note in status.stdout and "dev: 0 load(s), 0 raw invoice lines" in status.stdout
+    exported = _lgs("warehouse", "url", env=own_server | {"LGS_PG_PORT": str(port)})
+    assert f"127.0.0.1:{port}/lgs" in exported.stdout and "note:" not in exported.stdout
+    # a command without --port and without the export is told which port to use
+    load = _lgs("warehouse", "start", env=own_server)
+    assert load.returncode == 3
+    assert f"already runs on port {port}, not {own_server['LGS_PG_PORT']}" in load.stderr
+
+
+def embedded_pid(env: dict[str, str]) -> int | None:
+    with environment(env):
+        return embedded.status().pid
+
+
 def test_start_recovers_after_the_server_was_killed(own_server: dict[str, str]) -> None:
     assert _lgs("warehouse", "start", env=own_server).returncode == 0
     with environment(own_server):
