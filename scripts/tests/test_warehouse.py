@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from tests_support import PROJECT_DIR, environment
+from tests_support import PROJECT_DIR, Warehouse, environment
 
 from lgs import embedded, targets
 
@@ -149,10 +149,37 @@ def test_a_taken_port_gives_a_clear_message(own_server: dict[str, str]) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_stopped_warehouse_is_named_in_the_error(own_server: dict[str, str]) -> None:
-    result = _lgs("load", str(PROJECT_DIR / "README.md"), env=own_server | {"LGS_PG_PORT": "1"})
-    assert result.returncode != 0
+def test_stopped_warehouse_is_named_in_the_error(
+    pg_server: embedded.ServerStatus, base_dir: Path, tmp_path: Path
+) -> None:
+    """A good file into a `postgres` target whose server is not running: a non-zero exit
+    and one message naming the host and port, no traceback. The same file loads into a
+    running server (the refusal is the server's, not the file's)."""
+    path = tmp_path / "good.csv"
+    path.write_text(
+        "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
+        "489434,85048,15CM CHRISTMAS GLASS BALL,12,2009-12-01 07:45:00,6.95,13085.0,"
+        "United Kingdom\n"
+    )
+    closed = _free_port()  # nothing listens there
+    libpq = {"PGHOST": "127.0.0.1", "PGUSER": "postgres", "PGPASSWORD": ""}
+    stopped = libpq | {"PGPORT": str(closed), "PGDATABASE": "lgs"}
+    result = _lgs("load", str(path), "--target", "postgres", env=stopped)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"lgs: error: cannot connect to the postgres warehouse at "
+        f"postgresql://postgres@127.0.0.1:{closed}/lgs: "
+    ), result.stderr
+    assert f"port {closed} failed: Connection refused" in result.stderr
+    assert "check PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE" in result.stderr
     assert "Traceback" not in result.stderr
+
+    database = Warehouse.fresh("dev", "stopped_warehouse_control", base_dir)
+    running = libpq | {"PGPORT": str(pg_server.port), "PGDATABASE": database.env["LGS_PG_DATABASE"]}
+    loaded = _lgs("load", str(path), "--target", "postgres", env=running)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "1 of 1 rows loaded" in loaded.stdout
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
