@@ -125,7 +125,9 @@ def profile(path: str | Path) -> dict[str, Any]:
         else pd.Series([0])
     )
 
-    # cancellations: the latest earlier line of the same customer, code and price
+    # cancellations: each C line of a customer is matched with the latest earlier line
+    # of the same customer, code and price with a positive quantity (its "original");
+    # share matched, share in the original's calendar month, days after it
     uc = u_c
     keys = ["Customer ID", "StockCode", "Price"]
     c_lines = u[uc & (u["Customer ID"] != "")][[*keys, "dt"]].sort_values("dt")
@@ -144,6 +146,7 @@ def profile(path: str | Path) -> dict[str, Any]:
     same_month = matched.loc[has, "dt"].dt.to_period("M") == matched.loc[
         has, "dt_orig"
     ].dt.to_period("M")
+    lag_days = (matched.loc[has, "dt"] - matched.loc[has, "dt_orig"]) / pd.Timedelta(days=1)
 
     code = df["StockCode"]
     desc = df["Description"]
@@ -199,6 +202,8 @@ def profile(path: str | Path) -> dict[str, Any]:
         "customer_id_max": int(ids.max()),
         "c_lines_matching_earlier_share": _round(has.mean()) if len(has) else 0.0,
         "c_same_month_share": _round(same_month.mean()) if len(same_month) else 0.0,
+        "c_lag_days_median": _round(lag_days.median(), 3) if len(lag_days) else 0.0,
+        "c_lag_days_p90": _round(lag_days.quantile(0.9), 3) if len(lag_days) else 0.0,
         "non_product_line_share": _round((~product).mean()),
         "non_product_codes": int(code[~product].nunique()),
         "stock_codes": int(code.nunique()),

@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import itertools
+import json
 import os
 import re
 import time
@@ -143,12 +144,35 @@ def _check(rule: str, value: Any, gen: Any, real: Any) -> bool:
 
 
 @pytest.fixture(scope="module")
-def real_profile() -> dict[str, Any]:
-    if REAL_FILE.exists():
-        return profile(REAL_FILE)
+def live_real_profile() -> dict[str, Any] | None:
+    """The profile of the real file, or None where it is absent."""
+    return profile(REAL_FILE) if REAL_FILE.exists() else None
+
+
+@pytest.fixture(scope="module")
+def real_profile(live_real_profile: dict[str, Any] | None) -> dict[str, Any]:
+    if live_real_profile is not None:
+        return live_real_profile
     if not REAL_PROFILE:
         pytest.skip("neither the real file nor scripts/lgs/real_profile.json is present")
     return REAL_PROFILE
+
+
+@pytest.mark.real
+def test_recorded_profile_is_the_real_files(live_real_profile: dict[str, Any] | None) -> None:
+    """The recorded figures (used where the real file is absent) are exactly those of the
+    real file, so they cannot drift from it or from `profile()`. After changing
+    `profile()`, rewrite them: ``python -m lgs.profile FILE --write``."""
+    if live_real_profile is None:
+        pytest.skip(f"{REAL_FILE} is absent")
+    live = json.loads(json.dumps(live_real_profile))  # as the JSON file stores it
+    changed = {
+        key: (REAL_PROFILE.get(key), live.get(key))
+        for key in sorted(set(live) | set(REAL_PROFILE))
+        if REAL_PROFILE.get(key) != live.get(key)
+    }
+    assert not changed, f"real_profile.json differs from the real file (recorded, live): {changed}"
+    assert set(TOLERANCES) <= set(live)
 
 
 @pytest.mark.slow
