@@ -8,6 +8,11 @@
 
     with x the values sorted ascending, 0-based.
 
+    Exact on every adapter: no step divides (DuckDB's `/` always returns a
+    double). `low` is an integer division of integers, the interpolation is
+    kept multiplied by the denominator, and the quantile itself multiplies by
+    1 / denominator, an exact decimal for the denominators used (2, 5, 20).
+
     The values are first counted (`counted_values`: one row per distinct value
     with `rows_up_to`, how many values are at most it), so a quantile needs one
     sort of the distinct values, and x[k] is the smallest value with
@@ -26,11 +31,13 @@
     select
         {{ group }}quantile_value,
         value_frequency,
-        sum(value_frequency) over (
+        cast(sum(value_frequency) over (
             {{ over }} order by quantile_value
             rows between unbounded preceding and current row
-        ) as rows_up_to,
-        sum(value_frequency) over ({{ over }}) as value_count
+        ) as {{ dbt.type_bigint() }}) as rows_up_to,
+        cast(
+            sum(value_frequency) over ({{ over }}) as {{ dbt.type_bigint() }}
+        ) as value_count
 
     from (
         select
@@ -43,7 +50,7 @@
 {%- endmacro %}
 
 {% macro _quantile_low(numerator, denominator) -%}
-    floor((value_count - 1) * {{ numerator }} / {{ denominator }}.0)
+    {{ integer_divide('(value_count - 1) * ' ~ numerator, denominator) }}
 {%- endmacro %}
 
 {#- x[low + offset]; null past the last value. -#}
@@ -74,11 +81,21 @@
     )
 {%- endmacro %}
 
-{#- The quantile itself, as numeric(38, 6) (exact for these denominators). -#}
+{#-
+    The quantile itself, as numeric(38, 6). The denominator must divide
+    1,000,000, so that 1 / denominator is an exact decimal (1/20 = 0.05); for
+    the 2, 5 and 20 used here and 4-decimal money the result is exact.
+-#}
 {% macro interpolated_quantile(numerator, denominator) -%}
+    {%- if denominator < 2 or 1000000 % denominator != 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "interpolated_quantile: 1/" ~ denominator
+            ~ " is not an exact decimal of at most 6 places"
+        ) }}
+    {%- endif -%}
     cast(
         {{ quantile_times_denominator(numerator, denominator) }}
-        / {{ denominator }}.0
+        * {{ '0.%06d' % (1000000 // denominator) }}
         as numeric(38, 6)
     )
 {%- endmacro %}
