@@ -1,6 +1,7 @@
 {#
     The monthly marts, built from invoices, add up month by month to the
-    line-level table: its lines and its total amount. (Distinct orders and
+    line-level table: its lines, its net amount, and the amounts of its
+    cancellation and other lines. (Distinct orders and
     customers per month are reconciled with the invoices in
     assert_incremental_aggregates_match_invoices, and the invoices with their
     lines in assert_invoices_reconcile_with_lines.)
@@ -12,7 +13,13 @@ lines as (
     select
         year_month,
         count(*) as line_count,
-        sum(line_amount) as net_sales
+        sum(line_amount) as net_sales,
+        sum(
+            case when is_cancellation then 0 else line_amount end
+        ) as gross_sales,
+        sum(
+            case when is_cancellation then line_amount else 0 end
+        ) as cancelled_sales
 
     from {{ ref('int_invoice_lines_deduplicated') }}
     group by year_month
@@ -24,9 +31,9 @@ months as (
     select
         monthly_sales.year_month,
         monthly_sales.net_sales,
-        int_months_aggregated.line_count,
-        monthly_sales.gross_sales
-        + monthly_sales.cancelled_sales as gross_plus_cancelled_sales
+        monthly_sales.gross_sales,
+        monthly_sales.cancelled_sales,
+        int_months_aggregated.line_count
 
     from {{ ref('monthly_sales') }} as monthly_sales
     inner join {{ ref('int_months_aggregated') }} as int_months_aggregated
@@ -49,4 +56,5 @@ where
     or months.year_month is null
     or lines.line_count <> months.line_count
     or lines.net_sales <> months.net_sales
-    or months.gross_plus_cancelled_sales <> months.net_sales
+    or lines.gross_sales <> months.gross_sales
+    or lines.cancelled_sales <> months.cancelled_sales

@@ -1,9 +1,18 @@
-{# Every customer is new exactly once: new users over all months = customers. #}
+{#
+    Every customer is new exactly once: new users over all months equal the
+    distinct known customers of the invoices, and the rows of customers.
+#}
 with
 
 new_users as (
 
     select sum(new_users) as total from {{ ref('monthly_users') }}
+
+),
+
+invoice_customers as (
+
+    select count(distinct customer_id) as total from {{ ref('invoices') }}
 
 ),
 
@@ -15,8 +24,12 @@ customers as (
 
 select
     new_users.total as new_users,
+    invoice_customers.total as invoice_customers,
     customers.total as customers
 
 from new_users
+cross join invoice_customers
 cross join customers
-where new_users.total <> customers.total
+where
+    new_users.total <> invoice_customers.total
+    or customers.total <> invoice_customers.total
