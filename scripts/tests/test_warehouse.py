@@ -17,6 +17,7 @@ import pytest
 from tests_support import PROJECT_DIR, Warehouse, environment
 
 from lgs import embedded, targets
+from lgs.errors import WarehouseError
 
 
 def _lgs(
@@ -147,6 +148,67 @@ def test_a_taken_port_gives_a_clear_message(own_server: dict[str, str]) -> None:
     assert f"port {own_server['LGS_PG_PORT']} on 127.0.0.1 is already in use" in result.stderr
     assert "LGS_PG_PORT=" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _unprivileged_port_start() -> int:
+    sysctl = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+    return int(sysctl.read_text()) if sysctl.exists() else 1024
+
+
+@pytest.mark.skipif(_unprivileged_port_start() <= 1, reason="port 1 is not privileged here")
+def test_a_privileged_port_is_not_reported_as_in_use(tmp_path: Path) -> None:
+    """Port 1 needs privileges: a message of its own, not "already in use", and no data
+    folder made for nothing. As root the server would run as the system user, who may
+    not listen there; an ordinary user's bind fails with EACCES (checked in a child that
+    drops to `nobody` when the tests run as root)."""
+    state = tmp_path / "state"
+    env = {"LGS_STATE_DIR": str(state), "LGS_PG_PORT": "1", "LGS_PG_DATABASE": "lgs"}
+    result = _lgs("warehouse", "start", env=env)
+    assert result.returncode == 3, result.stdout
+    assert result.stderr.startswith(
+        "lgs: error: port 1 on 127.0.0.1 cannot be used: permission denied ("
+    ), result.stderr
+    limit = _unprivileged_port_start()
+    assert f"ports below {limit} are privileged" in result.stderr
+    assert f"choose a port from {limit} to 65535" in result.stderr
+    assert "already in use" not in result.stderr and "Traceback" not in result.stderr
+    assert not (state / "postgres").exists()
+    if os.geteuid() != 0:
+        assert "this user may not listen on it" in result.stderr
+        return
+    assert f"the server runs as the system user '{embedded.SYSTEM_USER}'" in result.stderr
+    nobody = pwd.getpwnam("nobody")
+    child_state = tmp_path / "nobody-state"
+    child_state.mkdir()
+    os.chown(child_state, nobody.pw_uid, nobody.pw_gid)
+    for folder in [tmp_path, *tmp_path.parents]:
+        folder.chmod(folder.stat().st_mode | 0o001)
+    report = child_state / "report.txt"
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            os.environ.update(env | {"LGS_STATE_DIR": str(child_state)})
+            try:
+                embedded.start(1)
+                report.write_text("started")
+            except WarehouseError as exc:
+                report.write_text(str(exc))
+            code = 0
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                report.write_text(f"error: {exc!r}")
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    text = report.read_text() if report.exists() else "(no report)"
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert text.startswith(
+        "port 1 on 127.0.0.1 cannot be used: permission denied (this user may not listen on it; "
+        f"ports below {limit} are privileged"
+    ), text
 
 
 def test_stopped_warehouse_is_named_in_the_error(
