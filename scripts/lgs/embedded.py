@@ -20,6 +20,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ SUPERUSER = "postgres"
 # Appended to postgresql.conf by `initdb` time: loopback only, no Unix socket (its path
 # length limit would depend on where the project is checked out), and memory settings
 # for an analytical workload on a small machine. The port is given at each start.
-SERVER_CONF = """
-# --- written by lgs (scripts/lgs/embedded.py) ---
+SERVER_CONF_MARK = "# --- written by lgs (scripts/lgs/embedded.py) ---"
+SERVER_CONF = f"""
+{SERVER_CONF_MARK}
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 shared_buffers = '256MB'
@@ -76,6 +78,12 @@ def log_file() -> Path:
     return pgdata() / "server.log"
 
 
+def initdb_marker() -> Path:
+    """Exists while `initdb` runs (beside the data folder, which initdb wants empty): left
+    behind, it says the data folder was never finished."""
+    return settings.state_dir() / "postgres.initdb-incomplete"
+
+
 @dataclass(frozen=True)
 class ServerStatus:
     running: bool
@@ -84,6 +92,7 @@ class ServerStatus:
     pgdata: Path
     initialized: bool
     stale_pid_file: bool = False
+    half_initialized: bool = False  # an interrupted initdb: start makes it again
 
 
 # --- running as the right system user -------------------------------------------------
@@ -206,16 +215,37 @@ def _orphans(data: Path) -> list[psutil.Process]:
     return found
 
 
+def _half_initialized(data: Path) -> bool:
+    """True when an `initdb` of `data` started but did not finish: its marker was left
+    behind, or (a folder from before the marker) initdb wrote PG_VERSION but lgs never
+    appended its settings, which it does right after initdb succeeds, and no server ever
+    ran there (the postmaster writes postmaster.opts at each start; initdb does not)."""
+    if initdb_marker().exists():
+        return True
+    if not (data / "PG_VERSION").exists() or (data / "postmaster.opts").exists():
+        return False
+    try:
+        conf = (data / "postgresql.conf").read_text(errors="replace")
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return SERVER_CONF_MARK not in conf
+
+
 def status() -> ServerStatus:
     data = pgdata()
-    initialized = (data / "PG_VERSION").exists()
+    half = _half_initialized(data)
+    initialized = (data / "PG_VERSION").exists() and not half
     pid_info = _read_pid_file(data)
     if pid_info is None:
-        return ServerStatus(False, None, None, data, initialized)
+        return ServerStatus(False, None, None, data, initialized, half_initialized=half)
     pid, port = pid_info
     if _is_our_postmaster(pid, data):
         return ServerStatus(True, pid, port, data, initialized)
-    return ServerStatus(False, None, None, data, initialized, stale_pid_file=True)
+    return ServerStatus(
+        False, None, None, data, initialized, stale_pid_file=True, half_initialized=half
+    )
 
 
 def _unprivileged_port_start() -> int:
@@ -284,6 +314,8 @@ def _initdb(data: Path) -> None:
     if os.geteuid() == 0:
         _prepare_dirs_for_system_user(data)
     data.chmod(0o700)
+    marker = initdb_marker()
+    marker.write_text(f"initdb of {data} started by pid {os.getpid()}\n")
     result = _server_command(
         [
             "initdb",
@@ -302,6 +334,35 @@ def _initdb(data: Path) -> None:
         raise WarehouseError(f"initdb failed for {data}:\n{result.stderr.strip()}")
     with open(data / "postgresql.conf", "a") as conf:
         conf.write(SERVER_CONF)
+    marker.unlink()  # the last step: from here on the folder is a complete cluster
+
+
+def _remove_half_initialized(data: Path) -> None:
+    """Clear what an interrupted initdb left, so that initdb can run again."""
+    for proc in psutil.process_iter(["name", "cmdline", "status"]):
+        with contextlib.suppress(psutil.Error):
+            if (
+                proc.info["name"] == "initdb"
+                and proc.info["status"] != psutil.STATUS_ZOMBIE
+                and str(data) in (proc.info["cmdline"] or [])
+            ):
+                raise WarehouseError(
+                    f"an initdb of {data} is still running (pid {proc.pid}); wait for it "
+                    "to end, or stop it, then start again"
+                )
+    print(
+        f"lgs: {data} was left half-initialised (an earlier initdb was interrupted): "
+        "initialising it again",
+        file=sys.stderr,
+    )
+    try:
+        if data.exists():
+            shutil.rmtree(data)
+        initdb_marker().unlink(missing_ok=True)
+    except OSError as exc:
+        raise WarehouseError(
+            f"cannot remove the half-initialised {data} ({exc}); remove it by hand"
+        ) from None
 
 
 def start(port: int | None = None) -> ServerStatus:
@@ -323,6 +384,8 @@ def start(port: int | None = None) -> ServerStatus:
         if current.stale_pid_file:
             _recover_stale(data)
         _check_port(port)  # before initdb: a port that cannot work costs nothing
+        if current.half_initialized:
+            _remove_half_initialized(data)
         if not (data / "PG_VERSION").exists():
             _initdb(data)
         if os.geteuid() == 0:

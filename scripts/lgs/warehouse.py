@@ -106,7 +106,13 @@ def _status(target: str, configured: int | None) -> int:
             note = (
                 " (a stale postmaster.pid will be cleared at start)" if state.stale_pid_file else ""
             )
-            init = "initialised" if state.initialized else "not initialised yet"
+            init = (
+                "half-initialised by an interrupted initdb: start initialises it again"
+                if state.half_initialized
+                else "initialised"
+                if state.initialized
+                else "not initialised yet"
+            )
             print(
                 f"stopped{note}: data {state.pgdata} ({init}); `lgs warehouse start` starts it "
                 f"on port {settings.pg_port()}"

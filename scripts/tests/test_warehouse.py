@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -137,6 +138,74 @@ def test_start_recovers_after_the_server_was_killed(own_server: dict[str, str]) 
         cur = conn.cursor()
         cur.execute("select 1")
         assert cur.fetchone() == (1,)
+
+
+def test_start_after_a_run_killed_during_initdb(own_server: dict[str, str]) -> None:
+    """`lgs warehouse start` killed (with its initdb) once initdb has written PG_VERSION
+    leaves a half-made cluster; the next start says so and initialises it again."""
+    data = Path(own_server["LGS_STATE_DIR"]) / "postgres"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "lgs.cli", "warehouse", "start"],
+        env={**os.environ, **own_server},
+        cwd=PROJECT_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (data / "PG_VERSION").exists():
+        assert first.poll() is None, "lgs ended before initdb wrote PG_VERSION"
+        assert time.monotonic() < deadline, "initdb never wrote PG_VERSION"
+        time.sleep(0.002)
+    os.killpg(first.pid, signal.SIGKILL)  # lgs, initdb and its bootstrap backend
+    first.wait(10)
+    conf = data / "postgresql.conf"
+    assert not (conf.exists() and embedded.SERVER_CONF_MARK in conf.read_text()), "too late"
+    with environment(own_server):
+        assert embedded.status().half_initialized
+    status = _lgs("warehouse", "status", env=own_server)
+    assert status.returncode == 3 and "half-initialised by an interrupted initdb" in status.stdout
+
+    again = _lgs("warehouse", "start", env=own_server)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == (
+        f"lgs: {data} was left half-initialised (an earlier initdb was interrupted): "
+        "initialising it again\n"
+    )
+    assert "embedded PostgreSQL started" in again.stdout
+    assert embedded.SERVER_CONF_MARK in conf.read_text()
+    with environment(own_server):
+        assert not embedded.initdb_marker().exists()
+        with targets.connection("dev") as conn:
+            cur = conn.cursor()
+            cur.execute("select count(*) from raw.loads")
+            assert cur.fetchone() == (0,)
+    assert _lgs("warehouse", "stop", env=own_server).returncode == 0
+    restarted = _lgs("warehouse", "start", env=own_server)  # a complete cluster is kept
+    assert restarted.returncode == 0 and restarted.stderr == "", restarted.stderr
+
+
+def test_an_initdb_stopped_before_pg_version_is_redone_and_foreign_files_are_kept(
+    own_server: dict[str, str],
+) -> None:
+    state = Path(own_server["LGS_STATE_DIR"])
+    data = state / "postgres"
+    (data / "global").mkdir(parents=True)  # initdb makes the folders, then PG_VERSION
+    (state / "postgres.initdb-incomplete").write_text("initdb started by pid 1\n")
+    result = _lgs("warehouse", "start", env=own_server)
+    assert result.returncode == 0, result.stderr
+    assert "was left half-initialised (an earlier initdb was interrupted)" in result.stderr
+    assert (data / "PG_VERSION").read_text().strip() == "18"
+    assert _lgs("warehouse", "stop", env=own_server).returncode == 0
+
+    # files lgs did not write (no marker, no PG_VERSION) are never removed
+    other = Path(own_server["LGS_STATE_DIR"]) / "elsewhere"
+    (other / "postgres").mkdir(parents=True)
+    (other / "postgres" / "notes.txt").write_text("mine")
+    foreign = _lgs("warehouse", "start", env=own_server | {"LGS_STATE_DIR": str(other)})
+    assert foreign.returncode == 3
+    assert "is not empty but holds no PostgreSQL data folder (no PG_VERSION)" in foreign.stderr
+    assert (other / "postgres" / "notes.txt").read_text() == "mine"
 
 
 def test_a_taken_port_gives_a_clear_message(own_server: dict[str, str]) -> None:
