@@ -447,7 +447,8 @@ class _PostgresTarget(_Target):
         """One partition per load: created, filled with COPY FREEZE (no later vacuum of
         these rows, no WAL where the server allows it) and attached, in this transaction."""
         csv_path = workdir / "lines.csv"
-        engine.duck.execute(f"copy ({select}) to '{csv_path}' (header false)")
+        quoted = str(csv_path).replace("'", "''")  # a quote in the state folder's name
+        engine.duck.execute(f"copy ({select}) to '{quoted}' (header false)")
         meter.phase("copying into PostgreSQL", csv_path.stat().st_size)
         part = f"raw.invoice_lines_load_{int(load_id)}"
         self.execute(

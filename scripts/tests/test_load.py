@@ -34,7 +34,7 @@ from typing import Any
 
 import psycopg2
 import pytest
-from tests_support import PROJECT_DIR, GeneratedData, Warehouse
+from tests_support import PROJECT_DIR, GeneratedData, Warehouse, environment
 
 import lgs.load as load_module
 from lgs import embedded, settings, targets
@@ -525,6 +525,26 @@ def test_quoting_survives_exactly(warehouse: Warehouse, tmp_path: Path) -> None:
         ("I", "GIFT BOX\nSET OF 3 TINS", None),
         ("J", "?", None),
     ]
+
+
+def test_folders_and_files_named_with_quotes(
+    warehouse: Warehouse, small_rows: list[list[str]], tmp_path: Path
+) -> None:
+    """A single quote in the input's folder and name and in the state folder (where the
+    loader writes its scratch files) is data, not SQL."""
+    folder = tmp_path / "it's data"
+    folder.mkdir()
+    path = write_csv(folder / "o'brien.csv", small_rows[:50])
+    state = tmp_path / "o'brien's state"
+    with environment({"LGS_STATE_DIR": str(state)}):
+        result = warehouse.load(path)
+    assert (result.status, result.rows_loaded) == ("loaded", 50)
+    assert raw_rows(warehouse, result.load_id) == expected_rows(small_rows[:50])
+    assert fetch(warehouse, "select distinct source_file from raw.invoice_lines") == [
+        ("o'brien.csv",)
+    ]
+    assert fetch(warehouse, "select file_path from raw.loads") == [(str(path),)]
+    assert list((state / "tmp").iterdir()) == []  # the scratch folder was removed
 
 
 # --- reloads ------------------------------------------------------------------------------
