@@ -529,7 +529,8 @@ def _engine_for(target_db: _Target, workdir: Path) -> Engine:
 
 
 def _format_bad_rows(source: Source, rows: list[Any], total: int, max_rejects: int) -> str:
-    header = LAYOUTS[source.layout]
+    header = source.column_names  # as the user's file names them, also when converted
+    where = source.positions(int(row[0]) for row in rows)
     lines = []
     for row in rows:
         source_row, problem = int(row[0]), int(row[1])
@@ -537,9 +538,7 @@ def _format_bad_rows(source: Source, rows: list[Any], total: int, max_rejects: i
         index = COLUMNS.index(column)
         value = row[2 + index]
         shown = "nothing" if value is None else repr(value)
-        lines.append(
-            f"  {source.where(source_row)}, column {header[index]}: {shown}; expected {expected}"
-        )
+        lines.append(f"  {where[source_row]}, column {header[index]}: {shown}; expected {expected}")
     more = f"\n  ... and {total - len(rows):,} more" if total > len(rows) else ""
     allowance = f"; --max-rejects allows {max_rejects:,}" if max_rejects else ""
     return (

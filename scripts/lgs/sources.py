@@ -17,19 +17,22 @@ the II layout, so every file ends up on the same validated path.
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import contextlib
 import csv
 import gzip
 import io
 import re
 import subprocess
+import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lgs.errors import InputError
 
@@ -72,6 +75,26 @@ PGDMP_MAGIC = b"PGDMP"
 
 
 @dataclass
+class SheetRows:
+    """Where the data rows of one workbook sheet are: the row of its header, and the blank
+    rows skipped between data rows (as (data rows before them, blank rows so far))."""
+
+    header_row: int
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+
+    def skip(self, data_rows_before: int) -> None:
+        if self.gaps and self.gaps[-1][0] == data_rows_before:
+            self.gaps[-1] = (data_rows_before, self.gaps[-1][1] + 1)
+        else:
+            self.gaps.append((data_rows_before, (self.gaps[-1][1] if self.gaps else 0) + 1))
+
+    def row_of(self, index: int) -> int:
+        """The sheet row (1-based) of the data row `index` (0-based) of this sheet."""
+        at = bisect.bisect_right(self.gaps, (index, sys.maxsize)) - 1
+        return self.header_row + 1 + index + (self.gaps[at][1] if at >= 0 else 0)
+
+
+@dataclass
 class Source:
     """A recognised input: where its CSV text is, and how to name its rows in messages."""
 
@@ -83,23 +106,69 @@ class Source:
     # Extract boundaries known from the structure (workbook sheets): 1-based first data rows.
     extract_starts: list[int] | None = None
     sheet_names: list[str] = field(default_factory=list)
+    sheet_rows: list[SheetRows] = field(default_factory=list)  # one per sheet in sheet_names
 
     @property
     def converted(self) -> bool:
         return self.csv_path != self.path
 
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The columns as the user's file names them, in the order of `COLUMNS`."""
+        if self.file_format.startswith("pgdump"):
+            return COLUMNS
+        return HEADER_I if self.file_format in ("csv-i", "xlsx-i") else HEADER_II
+
     def where(self, source_row: int) -> str:
         """Human position of a data row (1-based, header excluded) in the user's file."""
+        return self.positions([source_row])[source_row]
+
+    def positions(self, source_rows: Iterable[int]) -> dict[int, str]:
+        """`where` for several data rows, reading a CSV file once."""
+        wanted = sorted(set(source_rows))
         if self.file_format.startswith("xlsx") and self.extract_starts:
-            sheet = 0
-            for i, first in enumerate(self.extract_starts):
-                if source_row >= first:
-                    sheet = i
-            row_in_sheet = source_row - self.extract_starts[sheet] + 2  # +1 header, 1-based
-            return f"sheet {self.sheet_names[sheet]!r}, row {row_in_sheet}"
+            out = {}
+            for row in wanted:
+                sheet = 0
+                for i, first in enumerate(self.extract_starts):
+                    if row >= first:
+                        sheet = i
+                in_sheet = self.sheet_rows[sheet].row_of(row - self.extract_starts[sheet])
+                out[row] = f"sheet {self.sheet_names[sheet]!r}, row {in_sheet}"
+            return out
         if self.file_format.startswith("pgdump"):
-            return f"data row {source_row} of table retail"
-        return f"line {source_row + 1} (data row {source_row})"
+            return {row: f"data row {row} of table retail" for row in wanted}
+        lines = _record_lines(self, wanted)
+        return {
+            row: f"line {lines[row]} (data row {row})" if row in lines else f"data row {row}"
+            for row in wanted
+        }
+
+
+def _record_lines(source: Source, wanted: list[int]) -> dict[int, int]:
+    """The line each wanted data row of a CSV file starts on: a quoted text may span
+    lines, and blank lines are no rows (as the warehouse's CSV reader counts them)."""
+    found: dict[int, int] = {}
+    if not wanted:
+        return found
+    targets, last = set(wanted), wanted[-1]
+    opener: Any = gzip.open if source.gzipped else open
+    with (
+        contextlib.suppress(OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error),
+        opener(source.csv_path, "rt", encoding="utf-8-sig", newline="") as text,
+    ):
+        reader = csv.reader(text)
+        end, data_row = 0, 0
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if start == 1 or not record:  # the header; blank lines
+                continue
+            data_row += 1
+            if data_row in targets:
+                found[data_row] = start
+                if data_row == last:
+                    break
+    return found
 
 
 # --- sniffing ----------------------------------------------------------------------------
@@ -291,12 +360,18 @@ def _xlsx_source(path: Path, workdir: Path) -> Source:
     sink = _CsvSink(workdir, path.name)
     starts: list[int] = []
     names: list[str] = []
+    positions: list[SheetRows] = []
     layout = None
     try:
         for sheet in book.worksheets:
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None or all(v is None for v in header):
+            # row numbers are the sheet's own: read-only sheets yield empty rows for gaps
+            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+            header, header_row = None, 0
+            for number, candidate in rows:  # the header: the first row with a value
+                if any(v is not None for v in candidate):
+                    header, header_row = candidate, number
+                    break
+            if header is None:
                 continue
             names_in_sheet = tuple(str(v).strip() if v is not None else "" for v in header)
             while names_in_sheet and names_in_sheet[-1] == "":
@@ -315,15 +390,17 @@ def _xlsx_source(path: Path, workdir: Path) -> Source:
             layout = sheet_layout
             first = sink.rows + 1
             count = 0
-            for row in rows:
+            where = SheetRows(header_row)
+            for number, row in rows:
                 values = list(row[:8]) + [None] * (8 - len(row[:8]))
-                if all(v is None for v in values):
-                    continue
                 if len(row) > 8 and any(v is not None for v in row[8:]):
                     raise InputError(
-                        f"{path}: sheet {sheet.title!r}, row {count + 2}: has values beyond the "
+                        f"{path}: sheet {sheet.title!r}, row {number}: has values beyond the "
                         "8 invoice columns"
                     )
+                if all(v is None for v in values):
+                    where.skip(count)
+                    continue
                 if isinstance(values[3], float) and values[3].is_integer():
                     values[3] = int(values[3])  # a quantity stored as 6.0 is the integer 6
                 sink.write(_cell_text(v) for v in values)
@@ -331,13 +408,14 @@ def _xlsx_source(path: Path, workdir: Path) -> Source:
             if count:
                 starts.append(first)
                 names.append(sheet.title)
+                positions.append(where)
     finally:
         sink.close()
         book.close()
         handle.close()
     if not starts:
         raise InputError(f"{path}: the workbook holds no invoice rows")
-    return Source(path, f"xlsx-{layout}", sink.path, "ii", False, starts, names)
+    return Source(path, f"xlsx-{layout}", sink.path, "ii", False, starts, names, positions)
 
 
 # pg_dump -----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ import lgs.load as load_module
 from lgs import embedded, settings, targets
 from lgs.errors import InputError
 from lgs.load import LoadResult, ensure_raw_schema
+from lgs.sources import COLUMNS
 
 HEADER_II = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price"]
 HEADER_II += ["Customer ID", "Country"]
@@ -447,6 +448,79 @@ def test_workbook_sheets_are_the_extracts(
     with pytest.raises(InputError) as error:
         warehouse.load(path)
     assert f"sheet '{SHEETS[1]}', row 6, column Quantity: 'two'" in str(error.value)
+
+
+def test_bad_cells_are_named_by_the_files_own_column_and_row(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A bad value is named by the column as the user's file calls it (also when the file
+    is converted: the older workbook's UnitPrice and CustomerID, a dump's quantity and
+    unit_price) and by its real line or row: past a quoted text spanning lines, blank
+    lines and blank sheet rows."""
+    good = ["489434", "85048", "GLASS BALL", "12", "2009-12-01 07:45:00", "6.95", "13085.0", "UK"]
+
+    def row(**changes: str) -> list[str]:
+        out = list(good)
+        for name, value in changes.items():
+            out[HEADER_I.index(name)] = value
+        return out
+
+    csv_path = tmp_path / "multiline.csv"
+    csv_path.write_text(
+        ",".join(HEADER_II) + "\n"  # line 1
+        + '489434,85048,"GLASS BALL\nSET OF 3",12,2009-12-01 07:45:00,6.95,,UK\n'  # lines 2-3
+        + "\n"  # line 4: blank, no row
+        + ",".join(good) + "\n"  # line 5, data row 2
+        + ",".join(row(Quantity="ten")) + "\n"  # line 6, data row 3
+    )  # fmt: skip
+    assert_refused(
+        warehouse.lgs("load", str(csv_path)),
+        "line 6 (data row 3), column Quantity: 'ten'; expected a whole number",
+        lines=2,
+    )
+
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    first = book.create_sheet("Online Retail")
+    first.append(HEADER_I)  # row 1
+    first.append(good)  # row 2
+    first.append([])  # row 3: blank
+    first.append(row(Quantity="two"))  # row 4
+    first.append(row(UnitPrice="£1"))  # row 5
+    first.append(row(CustomerID="abc"))  # row 6
+    later = book.create_sheet("Later")
+    later.append([])  # row 1: blank, the header follows
+    later.append(HEADER_I)  # row 2
+    later.append(good)  # row 3
+    later.append(row(UnitPrice="1,5"))  # row 4
+    xlsx_path = tmp_path / "older.xlsx"
+    book.save(xlsx_path)
+    assert_refused(
+        warehouse.lgs("load", str(xlsx_path)),
+        "4 row(s) cannot be read",
+        "sheet 'Online Retail', row 4, column Quantity: 'two'",
+        "sheet 'Online Retail', row 5, column UnitPrice: '£1'",
+        "sheet 'Online Retail', row 6, column CustomerID: 'abc'",
+        "sheet 'Later', row 4, column UnitPrice: '1,5'",
+        lines=5,
+    )
+
+    columns = ", ".join(COLUMNS)
+    dump = tmp_path / "retail.sql"
+    dump.write_text(
+        f"COPY public.retail ({columns}) FROM stdin;\n"
+        + "\t".join(good) + "\n"
+        + "\t".join(row(Quantity="two")) + "\n"
+        + "\t".join(row(UnitPrice="£1")) + "\n"
+        + "\\.\n"
+    )  # fmt: skip
+    assert_refused(
+        warehouse.lgs("load", str(dump)),
+        "data row 2 of table retail, column quantity: 'two'",
+        "data row 3 of table retail, column unit_price: '£1'",
+        lines=3,
+    )
 
 
 @pytest.mark.parametrize(
