@@ -1,12 +1,22 @@
 {#
     The monthly marts, built from invoices, add up month by month to the
     line-level table: its lines, its net amount, and the amounts of its
-    cancellation and other lines. (Distinct orders and
-    customers per month are reconciled with the invoices in
-    assert_incremental_aggregates_match_invoices, and the invoices with their
-    lines in assert_invoices_reconcile_with_lines.)
+    cancellation and other lines. Checked on the months the newest load's
+    lines fall in (every line of those months, all loads), so a daily build
+    checks the months it changed; `line_tests_scope: all` checks every month.
+    (Distinct orders and customers per month are reconciled with the invoices
+    in assert_incremental_aggregates_match_invoices and
+    assert_monthly_users_reconcile_with_invoices.)
 #}
 with
+
+checked_months as (
+
+    select distinct year_month
+    from {{ ref('int_invoice_lines_deduplicated') }}
+    where {{ newest_load_only() }}
+
+),
 
 lines as (
 
@@ -22,6 +32,7 @@ lines as (
         ) as cancelled_sales
 
     from {{ ref('int_invoice_lines_deduplicated') }}
+    where year_month in (select checked_months.year_month from checked_months)
     group by year_month
 
 ),
@@ -38,6 +49,10 @@ months as (
     from {{ ref('monthly_sales') }} as monthly_sales
     inner join {{ ref('int_months_aggregated') }} as int_months_aggregated
         on monthly_sales.year_month = int_months_aggregated.year_month
+    where
+        monthly_sales.year_month in (
+            select checked_months.year_month from checked_months
+        )
 
 )
 

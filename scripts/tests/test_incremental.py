@@ -121,6 +121,51 @@ def _moved_file(out: Path, next_invoice: int) -> Path:
     return _write(out, _lone_invoice(next_invoice + 2, "2011-12-04 12:00:00", "88888.0"))
 
 
+def _year_month(invoiced_at: str) -> int:
+    return int(invoiced_at[:4]) * 100 + int(invoiced_at[5:7])
+
+
+def _untouched_invoice(wh: Warehouse, later: list[Path]) -> tuple[str, int, int]:
+    """An invoice of a known customer that no later file touches: not its invoice, not
+    its month, not its customer."""
+    rows = [r for path in later for r in _rows(path)]
+    invoices = {r[0] for r in rows}
+    months = {_year_month(r[4]) for r in rows}
+    customers = {int(float(r[6])) for r in rows if r[6]}
+    candidates = wh.query(
+        "select invoice_no, year_month, customer_id from marts.invoices"
+        " where customer_id is not null order by invoice_no"
+    )
+    for invoice_no, year_month, customer_id in candidates.itertuples(index=False):
+        if (
+            invoice_no not in invoices
+            and int(year_month) not in months
+            and int(customer_id) not in customers
+        ):
+            return str(invoice_no), int(year_month), int(customer_id)
+    raise AssertionError("no invoice untouched by the later files")
+
+
+_TAMPERED = (
+    ("marts.invoices", "line_count", "invoice_no = '{invoice}'"),
+    ("intermediate.int_months_aggregated", "total_orders", "year_month = {month}"),
+    ("intermediate.int_customers_aggregated", "lifetime_invoices", "customer_id = {customer}"),
+)
+
+
+def _tamper(wh: Warehouse, untouched: tuple[str, int, int], delta: int) -> list[int]:
+    """Add `delta` to a figure of the untouched invoice, month and customer in the stored
+    incremental state; return the figures after the change."""
+    invoice, month, customer = untouched
+    values = []
+    for table, column, where in _TAMPERED:
+        condition = where.format(invoice=invoice, month=month, customer=customer)
+        if delta:
+            wh.execute(f"update {table} set {column} = {column} + {delta} where {condition}")
+        values.append(int(wh.scalar(f"select {column} from {table} where {condition}")))
+    return values
+
+
 def _snapshot(wh: Warehouse) -> dict[str, pd.DataFrame]:
     frames = {}
     for name in (*MARTS, "data_quality"):
@@ -159,6 +204,7 @@ def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: 
     for file in files:
         if file == late:
             assert warehouse.load(day2.path).status == "unchanged"
+            before = warehouse.mart("monthly_orders").set_index("year_month")
         warehouse.load(file)
         # the last step runs the tests too, on the incremental state (they compare the
         # incremental aggregates with a fresh aggregation of the invoices), every load
@@ -167,18 +213,34 @@ def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: 
         else:
             warehouse.dbt("run")
         counts.append(int(warehouse.scalar("select count(*) from marts.invoices")))
+        if file == base.path:
+            # mark an invoice, month and customer that no later file touches in the
+            # stored state: a run that recomputed them (a rescan of history) would
+            # wipe the marks
+            untouched = _untouched_invoice(warehouse, files[1:])
+            marked = _tamper(warehouse, untouched, 1000)
+        if file == day1.path:
+            assert _tamper(warehouse, untouched, 0) == marked, (
+                "the incremental run recomputed an invoice, month or customer it did not touch"
+            )
+            _tamper(warehouse, untouched, -1000)
         if file == late:
-            assert 200911 in set(warehouse.mart("monthly_orders")["year_month"])
+            after = warehouse.mart("monthly_orders").set_index("year_month")
+            assert 200911 in after.index
             assert 77777 in set(warehouse.mart("customers")["customer_id"])
     assert counts == sorted(counts) and counts[0] < counts[-1], counts
     assert counts[-1] == counts[-2], "the moved invoice is replaced, not added"
 
-    # what the late file must have changed, incrementally
+    # what the late file changed, incrementally: its one invoice dated 2010-03 in that
+    # month, its cancellation (of an old order, dated 2011-12-03) in 2011-12
+    def orders(frame: pd.DataFrame, month: int, column: str) -> int:
+        return int(frame.loc[month, column]) if month in frame.index else 0
+
+    assert orders(after, 201003, "total_orders") == orders(before, 201003, "total_orders") + 1
+    assert (
+        orders(after, 201112, "cancelled_orders") == orders(before, 201112, "cancelled_orders") + 1
+    ), "the late cancellation counts in 2011-12"
     months = warehouse.mart("monthly_orders").set_index("year_month")
-    assert int(months.loc[201003, "total_orders"]) >= 1, "late line dated 2010-03 is in its month"
-    assert int(months.loc[201112, "cancelled_orders"]) >= 1, (
-        "the late cancellation counts in 2011-12"
-    )
     # what the moved invoice must have changed: its old month and its old customer are
     # gone, its new customer is there
     assert 200911 not in months.index, "the month the moved invoice left is empty"

@@ -162,6 +162,15 @@ class Warehouse:
             columns = [d[0] for d in cur.description]
             return pd.DataFrame(cur.fetchall(), columns=columns)
 
+    def execute(self, sql: str) -> None:
+        """Run a statement that changes the warehouse (committed)."""
+        with self.active(), targets.connection(self.target) as conn:
+            if self.target == "duckdb":
+                conn.execute(sql)
+                return
+            conn.cursor().execute(sql)
+            conn.commit()
+
     def scalar(self, sql: str) -> Any:
         frame = self.query(sql)
         return None if frame.empty else frame.iloc[0, 0]
