@@ -4,12 +4,18 @@ Data: the file or folder given with `--data`, else the files dropped into `data/
 else a realistic generated data set (kept in `<state>/generated/`, so a second run
 loads nothing new). Loading a file a second time is a no-op, and the incremental
 models process nothing new, so a second run is quick and changes nothing.
+
+In a folder, the files ending in one of `DATA_SUFFIXES` are loaded, in name order
+(their content decides the format). README files and hidden files (`.gitkeep`) are
+ignored; any other file, and any subfolder, is skipped with a warning naming it. A
+folder holding only such files stops the run: it does not fall back to generated data.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 import time
 from pathlib import Path
 
@@ -22,8 +28,15 @@ GENERATED_ROWS = 1_067_370
 GENERATED_SEED = 42
 
 
+def _ignored(path: Path) -> bool:
+    """Files that are no data and say nothing to warn about: READMEs, hidden files."""
+    return path.name.startswith(".") or path.name.lower().startswith("readme")
+
+
 def data_files(data: str | None) -> list[Path]:
-    """The files to load, in name order (extracts of later files supersede earlier ones)."""
+    """The files to load, in name order (extracts of later files supersede earlier ones).
+    Files of the folder it cannot use are named in a warning; when there is nothing
+    else, it stops (InputError) rather than generate data in their place."""
     folder = Path(data) if data else settings.project_dir() / "data"
     if data and folder.is_file():
         return [folder.resolve()]
@@ -31,11 +44,33 @@ def data_files(data: str | None) -> list[Path]:
         raise InputError(f"{folder}: no such file or folder")
     if not folder.is_dir():
         return []
-    return sorted(
-        p.resolve()
-        for p in folder.iterdir()
-        if p.is_file() and p.name.lower().endswith(DATA_SUFFIXES)
-    )
+    usable, unusable = [], []
+    for path in sorted(folder.iterdir()):
+        if _ignored(path):
+            continue
+        if path.is_file() and path.name.lower().endswith(DATA_SUFFIXES):
+            usable.append(path.resolve())
+        else:
+            unusable.append(path)
+    accepted = ", ".join(DATA_SUFFIXES)
+    if unusable and not usable:
+        names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in unusable)
+        raise InputError(
+            f"{folder} holds no file lgs run can load ({names}): it loads the files whose "
+            f"names end in {accepted} (the UCI CSV or workbook, the older layout, a pg_dump of "
+            "retail; their content decides), not subfolders. Rename or move those files, "
+            "load one with `lgs load FILE`, or empty the folder to get a generated data set"
+        )
+    for path in unusable:
+        if path.is_dir():
+            why = f"lgs run does not look into subfolders; `make run DATA={path}` loads it"
+        else:
+            why = (
+                f"its name does not end in {accepted}; rename it, or load it with "
+                f"`lgs load {path}` (the content decides the format)"
+            )
+        print(f"lgs: warning: {path} is skipped: {why}", file=sys.stderr)
+    return usable
 
 
 def generated_file() -> Path:
@@ -62,8 +97,8 @@ def run(data: str | None = None, target: str = "dev") -> int:
     from lgs.load import load_file
 
     started = time.monotonic()
+    files = data_files(data)  # first: a folder it cannot use changes nothing
     warehouse.ensure_running(target)
-    files = data_files(data)
     if not files:
         files = [generated_file()]
     for file in files:
