@@ -456,7 +456,12 @@ def draw_monthly_orders(data: ChartData) -> Figure:
     _count_axis(ax)
     _month_axis(ax, months)
     _legend(ax, data, **LEGEND_ABOVE)
-    ax.set_ylim(0, _headroom(months[["placed_orders", "cancelled_orders"]].max().max(), 1.15))
+    # the analysts' rule can make placed_orders negative in a month with many late
+    # cancellations of earlier orders: show it rather than clip it
+    ax.set_ylim(
+        min(0, _floor(months["placed_orders"])),
+        _headroom(months[["placed_orders", "cancelled_orders"]].max().max(), 1.15),
+    )
     _footer(
         fig,
         "Placed = all invoices - 2 x cancellations (a cancellation and the order it cancels "

@@ -139,7 +139,7 @@ def _change(now: float | None, before: float | None) -> float | None:
 
 
 def _pct(value: float, decimals: int = 1) -> str:
-    return f"{value:+.{decimals}f}%"
+    return f"{value:+,.{decimals}f}%"
 
 
 # --- headline figures -------------------------------------------------------------------------
