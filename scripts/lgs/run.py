@@ -127,3 +127,10 @@ def _print_summary(target: str, outputs: list[str], seconds: float) -> None:
             "Stop the warehouse with `make stop` (.venv/bin/lgs warehouse stop); "
             "`make run` starts it again."
         )
+    elif target == "duckdb":
+        print(
+            "Nothing to stop: DuckDB runs inside each command that opens the file (one "
+            "writer at a time)."
+        )
+    else:
+        print("The postgres warehouse is your own server: lgs neither starts nor stops it.")

@@ -4,12 +4,13 @@ says about the others."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from tests_support import PROJECT_DIR
+from tests_support import MART_KEYS, PROJECT_DIR, generate_small
 
 from lgs import run
 
@@ -85,3 +86,74 @@ def test_a_folder_of_only_unusable_files_stops_the_run(tmp_path: Path) -> None:
     )
     assert result.stdout == ""
     assert not Path(env["LGS_STATE_DIR"]).exists()  # no warehouse, no generated file
+
+
+def _snapshot(duckdb_path: Path) -> dict[str, object]:
+    """What a run writes: the load log and every mart (row counts, and one mart whole)."""
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as conn:
+        return {
+            "loads": conn.execute(
+                "select load_id, file_name, file_sha256, file_format, extracts, rows_read, "
+                "rows_loaded, rows_rejected, started_at, finished_at, status, "
+                "replaced_by_load_id from raw.loads order by load_id"
+            ).fetchall(),
+            "lines": conn.execute("select count(*) from raw.invoice_lines").fetchall(),
+            "marts": {
+                name: conn.execute(f"select count(*) from marts.{name}").fetchone()
+                for name in MART_KEYS
+            },
+            "monthly_sales": conn.execute(
+                "select * from marts.monthly_sales order by year_month"
+            ).fetchall(),
+        }
+
+
+def test_run_builds_everything_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    """`lgs run --target duckdb` on a folder holding one small generated file: it loads
+    it, builds, draws the charts and the report, and says where they are and that there
+    is nothing to stop; the same run again loads nothing and changes nothing."""
+    data = generate_small(tmp_path / "data", rows=3_000, seed=7)
+    env = _isolated(tmp_path)
+    duck, output = Path(env["LGS_DUCKDB_PATH"]), Path(env["LGS_OUTPUT_DIR"])
+
+    first = _lgs("run", "--target", "duckdb", "--data", str(data.path.parent), env=env)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr
+    out = first.stdout
+    assert "generating" not in out
+    assert re.search(
+        rf"^{data.path.name}: load 1 \(csv-ii\): 3,000 of 3,000 rows loaded in [\d.]+ s; "
+        r"2 extract\(s\) of [\d,]+, [\d,]+ rows$",
+        out,
+        re.MULTILINE,
+    ), out[:2000]
+    assert "Completed successfully" in out
+    summary = out[out.rindex("\nDone in ") + 1 :].splitlines()
+    assert re.fullmatch(
+        r"Done in \d+ s\. The marts are in schema `marts` of the duckdb warehouse:", summary[0]
+    ), summary
+    assert summary[1:] == [
+        f"    url: duckdb:///{duck}",
+        f"   path: {duck}",
+        f"  shell: duckdb {duck}",
+        f"  charts: {output / 'charts'}/ (7 PNG)",
+        f"  report: {output / 'report.html'}",
+        "Nothing to stop: DuckDB runs inside each command that opens the file (one writer at "
+        "a time).",
+    ]
+    assert len(list((output / "charts").glob("*.png"))) == 7
+    assert (output / "report.html").read_text(encoding="utf-8").lstrip().startswith("<!")
+    before = _snapshot(duck)
+    assert before["loads"][0][1:2] == (data.path.name,) and len(before["loads"]) == 1
+    assert before["lines"] == [(3_000,)]
+    assert all(count[0] > 0 for count in before["marts"].values()), before["marts"]
+
+    second = _lgs("run", "--target", "duckdb", "--data", str(data.path.parent), env=env)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr
+    assert (
+        f"{data.path.name}: already loaded as load 1 (same sha256); nothing to do. Use "
+        "--replace to load it again."
+    ) in second.stdout
+    assert "load 2" not in second.stdout
+    assert _snapshot(duck) == before
