@@ -26,7 +26,7 @@ def ensure_running(target: str = "dev") -> None:
 
 def command(action: str, target: str, *, port: int | None = None) -> int:
     # the port dbt and later lgs commands use, read before --port changes it
-    configured = settings.pg_port() if target == "dev" else None
+    configured = _configured_port(port) if target == "dev" else None
     if port is not None:
         if target != "dev":
             raise WarehouseError("--port applies to the embedded `dev` warehouse only")
@@ -77,11 +77,22 @@ def command(action: str, target: str, *, port: int | None = None) -> int:
     raise WarehouseError(f"unknown action {action!r}")
 
 
+def _configured_port(port: int | None) -> int | None:
+    """LGS_PG_PORT (or its default); None when it is invalid but --port replaces it."""
+    try:
+        return settings.pg_port()
+    except ValueError:
+        if port is None:
+            raise
+        return None
+
+
 def _export_note(port: int, configured: int | None) -> str:
     """What to do when the server's port is not the one dbt and lgs will read."""
+    now = configured if configured is not None else "not a valid port now"
     return (
         f"note: the server listens on port {port}, but dbt and later lgs commands read "
-        f"LGS_PG_PORT ({configured}); `export LGS_PG_PORT={port}` so that they reach it"
+        f"LGS_PG_PORT ({now}); `export LGS_PG_PORT={port}` so that they reach it"
     )
 
 

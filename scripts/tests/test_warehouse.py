@@ -112,6 +112,9 @@ def test_start_with_port_uses_that_port_and_says_how_to_keep_it(
     assert note in status.stdout and "dev: 0 load(s), 0 raw invoice lines" in status.stdout
     exported = _lgs("warehouse", "url", env=own_server | {"LGS_PG_PORT": str(port)})
     assert f"127.0.0.1:{port}/lgs" in exported.stdout and "note:" not in exported.stdout
+    invalid = _lgs("warehouse", "url", "--port", str(port), env=own_server | {"LGS_PG_PORT": "x"})
+    assert invalid.returncode == 0, invalid.stderr
+    assert "read LGS_PG_PORT (not a valid port now); `export LGS_PG_PORT=" in invalid.stdout
     # a command without --port and without the export is told which port to use
     load = _lgs("warehouse", "start", env=own_server)
     assert load.returncode == 3
