@@ -16,7 +16,8 @@ How it works, in two stages:
    from a day-by-day intensity (month rate x weekday x holiday closures x hours),
    invoice kinds by month, line counts, customers (acquisition, heavy-tailed activity,
    churn), countries, cancellations (each reversing lines of an earlier invoice of the
-   same customer, nearly always in the same calendar month), adjustments; then the line
+   same customer after a lag drawn from the real one: the same day, days or months
+   later; some reverse orders before the data or not in it), adjustments; then the line
    counts are nudged so that the file has exactly ``rows`` rows, and invoice numbers are
    assigned in time order.
 2. *Lines*, block by block (each block a run of whole days, about half a million lines):
@@ -69,7 +70,8 @@ K_R, K_D, K_W, K_Z, K_X, K_CS, K_A, K_CR = range(8)
 # (negative quantity, zero price, no customer); Z: zero-price stock line; X: single
 # non-product line (manual, postage, adjustment, bank charges ...); CS: cancellation
 # of a non-product line; A: bad-debt adjustment; CR: cancellation reversing lines of
-# an earlier R invoice of the same customer.
+# an earlier R invoice of the same customer (or, without original in the plan, of an
+# order before the data or not in the file).
 
 # ---------------------------------------------------------------------------------
 # Calibration tables: aggregate figures measured on the real file (deduplicated over
@@ -163,6 +165,30 @@ _CR_PMF = {
     1: 3880, 2: 1618, 3: 808, 4: 355, 5: 231, 6: 109, 7: 85, 8: 56, 9: 46, 10: 32, 11: 37,
     12: 18, 13: 12, 14: 9, 15: 16, 16: 10, 17: 6, 18: 6, 19: 5, 20: 5, 25: 30, 40: 20, 70: 8,
 }
+
+# Days from an original invoice to its cancellation: bins [edge, next edge) of whole
+# days and the number of real C lines of a customer in each (the original of a C line
+# being the latest earlier line of the customer at the same code and price, as
+# `lgs.profile` matches them), for cancellations of 1..3 lines and of 4 or more lines
+# (later: a median of 18 days against 8). Only 52 % fall in the original's month.
+_CANCEL_LAG_EDGES = (
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 17, 21, 28, 35, 45, 60, 75, 90, 120, 150, 180, 240,
+    300, 365, 450, 540, 600,
+)
+_CANCEL_LAG_SMALL = (
+    585, 292, 350, 393, 453, 470, 539, 604, 788, 397, 390, 478, 382, 441, 267, 307, 314, 178,
+    142, 183, 101, 78, 85, 51, 22, 20, 10, 1,
+)
+_CANCEL_LAG_LARGE = (
+    974, 128, 248, 161, 208, 237, 280, 322, 420, 255, 276, 318, 515, 443, 249, 513, 432, 222,
+    142, 227, 154, 135, 147, 65, 77, 43, 11, 12,
+)
+CANCEL_LARGE_LINES = 4
+# The profile's matching shortens the lags it sees (a later purchase of the same line
+# is taken for the original; a price change in between loses the match): lags beyond
+# a week are drawn this much longer than the table's, so that they measure as it.
+CANCEL_LAG_STRETCH = (7, 1.15)
+ORPHAN_WINDOW_DAYS = 28  # orders before the data are of customers of the first four weeks
 
 # Quantities of customer lines by price band (< 1, 1..4, >= 4), and of dotcom lines;
 # the rest of the mass goes to rarer values between 11 and ~1000.
@@ -306,8 +332,11 @@ _EXTRA_LINES: dict[int, tuple[str, str, tuple[float, float]]] = {
 
 # Behaviour parameters (chosen so that the profile of a generated file matches the
 # real one; see scripts/tests/test_generate.py).
-P_CANCEL_SAME_MONTH = 0.95  # cancellations in the calendar month of the original
-CANCEL_DECAY_DAYS = 6.0  # cancellations follow the original within days
+P_CANCEL_OTHER_PRICE = 0.04  # cancelled lines at the product's other (bulk/base) price
+# cancellations of orders not in the file although in its time (bought on another
+# account or invoice): the real file's C lines of 2011 with no earlier line of the
+# customer at that stock code, 1.8 %
+P_CANCEL_NOT_IN_FILE = 0.02
 P_CANCEL_FULL_QTY = 0.36  # cancelled quantity equals the ordered one
 P_DOT_LINE = 0.48  # dotcom invoices with a DOTCOM POSTAGE line
 P_POST_FOREIGN = 0.62  # foreign (non-Irish) customer invoices with a POSTAGE line
@@ -504,7 +533,7 @@ class _Calendar:
         taper = np.where(december, 1.3 - 0.95 * np.clip((dom - 8) / 14.0, 0.0, 1.0), 1.0)
         self.open_weight = np.where(self.closed, 0.0, self.coverage * taper)
         if rates is None or dow_factor is None:
-            self.intensity = self.open_weight
+            self.intensity = self.day_weight = self.open_weight
             return
         rate = np.array([rates.get(int(m), 0.0) for m in self.month_id.tolist()])
         self.intensity = self.open_weight * dow_factor[self.weekday] * rate
@@ -512,6 +541,8 @@ class _Calendar:
             self.intensity = self.coverage * dow_factor[self.weekday] * rate
         if self.intensity.sum() <= 0:  # outside trading hours: spread evenly
             self.intensity = (self.hi - self.lo + 1).astype(np.float64)
+        # the intensity without the month's rate (weekday, hours, closures)
+        self.day_weight = self.intensity / np.maximum(rate, 1e-12)
 
     def sample_minutes(
         self, rng: np.random.Generator, day_idx: I64, after: I64 | None = None
@@ -575,6 +606,15 @@ def _month_table(month_ids: I64) -> dict[str, F64]:
             cr[i] = overall[6] / overall[0]
     mix /= mix.sum(axis=1, keepdims=True)
     return {"mix": mix, "cr": cr, "f_r": f_r, "f_d": f_d}
+
+
+def _month_ids(start_min: int, end_min: int) -> list[int]:
+    """Month numbers (months since 1970-01) from the month of start_min to end_min's."""
+    first, last = (
+        int(np.datetime64(v, "m").astype("datetime64[M]").astype(np.int64))
+        for v in (start_min, end_min)
+    )
+    return list(range(first, last + 1))
 
 
 def _extract_windows(start_min: int, end_min: int, extracts: int) -> list[tuple[int, int]]:
@@ -723,6 +763,7 @@ class _Catalogue:
     dot_old: I64
     dot_new: I64
     band: I64  # quantity band 0, 1, 2 by price
+    prod_of_code: I64  # per code: its regular product, or -1
     cum: F64  # popularity of regular products (cumulative, normalised)
     n_regular: int
     comma: I64  # products whose description has a comma
@@ -905,6 +946,8 @@ def _catalogue() -> _Catalogue:
         gift_price.append(round(v * 0.851 * 100) * 10)
     w_notes = np.array([d_ix(t) for t in _W_NOTES], dtype=np.int64)
     z_notes = np.array([d_ix(t) for t in _Z_NOTES], dtype=np.int64)
+    prod_of_code = np.full(len(codes), -1, dtype=np.int64)
+    prod_of_code[code[:n_regular]] = np.arange(n_regular)
     return _Catalogue(
         codes=codes,
         descs=descs,
@@ -922,6 +965,7 @@ def _catalogue() -> _Catalogue:
         dot_old=dot(price_old),
         dot_new=dot(price_new),
         band=band,
+        prod_of_code=prod_of_code,
         cum=cum,
         n_regular=n_regular,
         comma=comma,
@@ -1018,7 +1062,7 @@ class _Plan:
     split_off: IntA  # minutes later
     cr: IntA  # index of the cancellation reversing this invoice, or -1
     cr_n: IntA  # lines of that cancellation
-    orig: IntA  # for CR: index of the original, else -1
+    orig: IntA  # for CR: index of the original, else (and for an order not in the file) -1
     force: IntA  # 1: duplicate line, 2: description with comma, 4: with double quote
     windows: list[tuple[int, int]]
     pool: int
@@ -1283,17 +1327,50 @@ def _make_plan(
     if not chosen.any() and is_r.any():
         chosen[int(rng.choice(np.flatnonzero(is_r)))] = True
     orig_idx = np.flatnonzero(chosen)
-    cr_ts = _cancel_times(rng, cal, ts[orig_idx], day_idx[orig_idx])
+
+    def sizes(origs: I64) -> I64:
+        size = np.minimum(_sample_pmf(rng, len(origs), (1.0, _CR_PMF)), n_prod[origs])
+        return np.maximum(size, 1)
+
+    cr_size = sizes(orig_idx)
+    cr_ts = _cancel_times(rng, cal, ts[orig_idx], day_idx[orig_idx], cr_size)
     ok = cr_ts >= 0
     if not ok.any() and len(orig_idx):  # tiny files: take the earliest R invoice
-        first_r = np.flatnonzero(is_r)[:1]
-        orig_idx = first_r
-        cr_ts = _cancel_times(rng, cal, ts[first_r], day_idx[first_r], force_ok=True)
+        orig_idx = np.flatnonzero(is_r)[:1]
+        cr_size = sizes(orig_idx)
+        cr_ts = _cancel_times(rng, cal, ts[orig_idx], day_idx[orig_idx], cr_size, force_ok=True)
         ok = cr_ts >= 0
-    orig_idx, cr_ts = orig_idx[ok], cr_ts[ok]
-    del size_w, p_cr, chosen
-    cr_size = np.minimum(_sample_pmf(rng, len(orig_idx), (1.0, _CR_PMF)), n_prod[orig_idx])
-    cr_size = np.maximum(cr_size, 1)
+    orig_idx, cr_ts, cr_size = orig_idx[ok], cr_ts[ok], cr_size[ok]
+    # Cancellations of orders placed before the data starts (their originals are not in
+    # the file, as in the real file's first months): orders of the days before, at the
+    # rate of their months (the real file starts after the November peak), each of a
+    # customer of the first weeks and cancelled after its own lag.
+    back_days = int(_cancel_lag_edges()[-1])
+    before_min = start_min - back_days * 1440
+    before_rates = {
+        m: rates.get(m, seasonal[m % 12]) for m in _month_ids(before_min, start_min - 1)
+    }
+    before = _Calendar(before_min, start_min - 1, before_rates, dow)
+    rate_ratio = np.mean([before_rates[m] for m in before.month_id.tolist()]) / np.mean(
+        [month_rates[m] for m in cal.month_id.tolist()]
+    )
+    per_day = float(chosen.sum()) / max((end_min - start_min + 1) / 1440.0, 1.0)
+    n_before = int(rng.poisson(per_day * len(before.days) * rate_ratio))
+    donors = np.flatnonzero(chosen & (day_idx < min(ORPHAN_WINDOW_DAYS, n_days)))
+    if not len(donors):
+        n_before = 0
+    src = donors[rng.integers(0, max(len(donors), 1), n_before)]
+    o_day = before.days[_choice_index(rng, n_before, before.intensity)] - cal.day0  # < 0
+    o_size = sizes(src)
+    o_ts = _cancel_times(rng, cal, (cal.day0 + o_day) * 1440, o_day, o_size)
+    o_ok = o_ts >= 0
+    is_orphan = np.r_[
+        rng.random(len(orig_idx)) < P_CANCEL_NOT_IN_FILE, np.ones(int(o_ok.sum()), dtype=bool)
+    ]
+    orig_idx = np.r_[orig_idx, src[o_ok]]
+    cr_ts = np.r_[cr_ts, o_ts[o_ok]]
+    cr_size = np.r_[cr_size, o_size[o_ok]]
+    del size_w, p_cr, chosen, donors, src, o_day, o_size, o_ts, o_ok
     cr_day = cr_ts // 1440 - cal.day0
     cr_in_window = in_window[cr_day]
 
@@ -1393,11 +1470,10 @@ def _make_plan(
         return full[order].astype(dtype)
 
     cr_field = np.full(n_day_inv, -1, dtype=np.int64)
-    cr_field[orig_idx] = rank[n_day_inv + np.arange(n_cr)]
+    cr_field[orig_idx[~is_orphan]] = rank[n_day_inv + np.flatnonzero(~is_orphan)]
     cr_n_field = np.zeros(n_day_inv, dtype=np.int64)
-    cr_n_field[orig_idx] = cr_size
-    orig_field = np.full(n_cr, -1, dtype=np.int64)
-    orig_field[:] = rank[orig_idx]
+    cr_n_field[orig_idx[~is_orphan]] = cr_size[~is_orphan]
+    orig_field = np.where(is_orphan, -1, rank[orig_idx])
     # Numbers skip a few now and then (mean gap 1.72 as in the real file), less when
     # that keeps them six-digit (up to ~10 M rows from the default first number).
     p_gap = P_INVOICE_GAP
@@ -1429,63 +1505,91 @@ def _make_plan(
     return plan
 
 
-def _cancel_times(
-    rng: np.random.Generator, cal: _Calendar, orig_ts: I64, orig_day: I64, force_ok: bool = False
-) -> I64:
-    """Time of the cancellation of each original (-1 when impossible).
+def _cancel_lag_edges() -> I64:
+    """Bin edges (days) the lags are drawn from: the table's, stretched beyond
+    `CANCEL_LAG_STRETCH` (a factor >= 1, so that the bins keep at least a day)."""
+    edges = np.asarray(_CANCEL_LAG_EDGES, dtype=np.int64)
+    start, factor = CANCEL_LAG_STRETCH
+    stretched = np.rint(start + (edges - start) * max(factor, 1.0)).astype(np.int64)
+    return np.where(edges > start, stretched, edges)
 
-    Nearly always in the calendar month of the original: later that day or on a later
-    day of the month, weighted by the invoice intensity and a decay from the original;
-    otherwise in the next month."""
+
+@functools.lru_cache(maxsize=1)
+def _cancel_lag_weights() -> tuple[F64, F64]:
+    """Weights of the lag bins for small and large cancellations.
+
+    The real counts are what a window of `REAL_SPAN_DAYS` lets one see: a lag of L days
+    is observed only for originals in the first span - L days (the others' cancellations
+    fall after the end, or their originals before the start). Dividing by span - L gives
+    the lags themselves; the generator's own window then cuts them as the real one did."""
+    edges = np.asarray(_CANCEL_LAG_EDGES, dtype=np.float64)
+    seen = REAL_SPAN_DAYS - (edges[:-1] + edges[1:] - 1) / 2
+    return (
+        np.asarray(_CANCEL_LAG_SMALL, dtype=np.float64) / seen,
+        np.asarray(_CANCEL_LAG_LARGE, dtype=np.float64) / seen,
+    )
+
+
+def _cancel_times(
+    rng: np.random.Generator,
+    cal: _Calendar,
+    orig_ts: I64,
+    orig_day: I64,
+    size: I64,
+    force_ok: bool = False,
+) -> I64:
+    """Time of the cancellation of each original (-1 when outside the data).
+
+    The lag in whole days follows the real table (`_CANCEL_LAG_EDGES`) for the
+    cancellation's number of lines (``size``: larger ones come later), so that
+    cancellations reverse orders of the same day, of the days before and of earlier
+    months alike. Each original weighs the lag bins by the trading weight of their days
+    (weekday, hours, closures: no cancellation on a closed day), the table being
+    divided by each bin's mean weight so that over all originals the lags are the
+    table's; the day within the bin by its weight, the time of day by the hour profile
+    (lag 0: later on the original's day). ``orig_day`` may be negative (an original
+    before the data); days outside the data weigh as a mean day, and a cancellation
+    that falls there is -1."""
     k = len(orig_ts)
     if k == 0:
         return np.zeros(0, dtype=np.int64)
     n_days = len(cal.days)
-    new_month = np.r_[True, cal.month_id[1:] != cal.month_id[:-1]]
-    m_starts = np.flatnonzero(new_month)
-    m_ends = np.r_[m_starts[1:], n_days] - 1
-    month_no = np.cumsum(new_month) - 1
-    m_start = m_starts[month_no]
-    g = cal.intensity * np.exp(-(np.arange(n_days) - m_start) / CANCEL_DECAY_DAYS)
-    gc_prev = np.r_[0.0, np.cumsum(g)]  # gc_prev[d]: weight of the days before d
-    mno = month_no[orig_day]
-    nxt = np.minimum(mno + 1, len(m_starts) - 1)
-    # same month: the rest of the original's day, and the later days of the month
-    minute = orig_ts - cal.days[orig_day] * 1440
+    edges = _cancel_lag_edges()
+    small_w, large_w = _cancel_lag_weights()
+    weight = cal.day_weight / max(float(cal.day_weight.max()), 1e-12)
+    pad = int(edges[-1]) + 1
+    ext = np.r_[np.full(pad, weight.mean()), weight, np.full(pad, weight.mean())]
+    cw = np.r_[0.0, np.cumsum(ext)]  # cw[pad + d]: weight of the days before day d
+    d0 = np.clip(orig_day, 0, n_days - 1)
+    minute = np.clip(orig_ts - cal.days[d0] * 1440, 0, 1439)  # exact where orig_day >= 0
     mc = _minute_cdf()
-    wd = cal.weekday[orig_day]
-    rest_share = (mc[wd, cal.hi[orig_day] + 1] - mc[wd, np.minimum(minute + 1, 1440)]) / np.maximum(
-        cal.coverage[orig_day], 1e-12
+    rest = mc[cal.weekday[d0], cal.hi[d0] + 1] - mc[cal.weekday[d0], np.minimum(minute + 1, 1440)]
+    can_today = (orig_day >= 0) & (minute < cal.hi[d0]) & (cal.intensity[d0] > 0) & (rest > 0)
+    # mean weight of each original's bins (k x bins); lag 0 only when trading goes on
+    a = np.clip(orig_day[:, None] + edges[None, :-1] + pad, 0, len(ext))
+    z = np.clip(orig_day[:, None] + edges[None, 1:] + pad, 0, len(ext))
+    w_bins = (cw[z] - cw[a]) / (edges[1:] - edges[:-1])[None, :]
+    w_bins[:, 0] = np.where(can_today, weight[d0], 0.0)
+    mean_w = w_bins.mean(axis=0)
+    table = (
+        np.where((size >= CANCEL_LARGE_LINES)[:, None], large_w[None, :], small_w[None, :])
+        / np.where(mean_w > 0, mean_w, np.inf)[None, :]
     )
-    room = cal.hi[orig_day] - minute
-    today_w = np.where(room > 0, cal.intensity[orig_day] * np.maximum(rest_share, 0.0), 0.0)
-    today_w = np.where((room > 0) & (today_w <= 0), 1e-9, today_w)
-    later_w = (gc_prev[m_ends[mno] + 1] - gc_prev[orig_day + 1]) * np.exp(
-        (orig_day - m_start[orig_day]) / CANCEL_DECAY_DAYS
-    )
-    next_w = np.where(
-        mno + 1 < len(m_starts), gc_prev[m_ends[nxt] + 1] - gc_prev[m_starts[nxt]], 0.0
-    )
-    same_ok = today_w + later_w > 0
-    cross = (next_w > 0) & ((rng.random(k) >= P_CANCEL_SAME_MONTH) | ~same_ok)
-    u = 1.0 - rng.random(k)
-    pick_today = ~cross & (u * (today_w + later_w) <= today_w)
-    pick_later = ~cross & ~pick_today & (later_w > 0)
+    cum = np.cumsum(table * w_bins, axis=1)
+    b = np.minimum((cum < rng.random(k)[:, None] * cum[:, -1:]).sum(axis=1), len(edges) - 2)
+    rows = np.arange(k)
+    lo_c, hi_c = cw[a[rows, b]], cw[z[rows, b]]
+    x = lo_c + (1.0 - rng.random(k)) * (hi_c - lo_c)
+    day = np.searchsorted(cw, x, side="left") - 1 - pad
+    day = np.where(b == 0, orig_day, day)
+    ok = (cum[:, -1] > 0) & (day >= 0) & (day < n_days)
     out = np.full(k, -1, dtype=np.int64)
-    if pick_today.any():
-        sel = np.flatnonzero(pick_today)
-        out[sel] = cal.sample_minutes(rng, orig_day[sel], after=minute[sel])
-    for mask, lo_d, hi_d in (
-        (pick_later, orig_day + 1, m_ends[mno]),
-        (cross, m_starts[nxt], m_ends[nxt]),
-    ):
-        if not mask.any():
-            continue
-        sel = np.flatnonzero(mask)
-        a, b = gc_prev[lo_d[sel]], gc_prev[hi_d[sel] + 1]
-        x = a + (1.0 - rng.random(len(sel))) * (b - a)
-        day = np.clip(np.searchsorted(gc_prev, x, side="left") - 1, lo_d[sel], hi_d[sel])
-        out[sel] = cal.sample_minutes(rng, day)
+    today = np.flatnonzero(ok & (b == 0))
+    if len(today):
+        out[today] = cal.sample_minutes(rng, orig_day[today], after=minute[today])
+    later = np.flatnonzero(ok & (b > 0))
+    if len(later):
+        out[later] = cal.sample_minutes(rng, day[later])
     out = np.where(out > orig_ts, out, -1)
     if force_ok:
         still = (out < 0) & (orig_ts + 1 <= cal.end_min)
@@ -1681,11 +1785,16 @@ def _single_lines(rng: np.random.Generator, plan: _Plan, cat: _Catalogue, sel: I
 def _cancel_lines(
     rng: np.random.Generator,
     plan: _Plan,
+    cat: _Catalogue,
     lines: _Lines,
     origs: I64,
     first_line: I64,
 ) -> _Lines:
-    """Lines of the cancellations of the given originals (generated with them)."""
+    """Lines of the cancellations of the given originals (generated with them): a run
+    of the original's product lines, reversed in full or in part; a few at the
+    product's other price of the cancellation's day (bulk for base or base for bulk,
+    as the real file's C lines at 0.85 or 1.18 times the ordered price), and at the new
+    price when the product's price changed since the order."""
     k = plan.cr_n[origs]
     n_prod = plan.n[origs] - (plan.special[origs] > 0)
     offset = rng.integers(0, np.maximum(n_prod, 1))
@@ -1698,7 +1807,53 @@ def _cancel_lines(
     part = 1 + np.floor(rng.random(total) * np.maximum(qty, 1)).astype(np.int64)
     cqty = -np.where(full, qty, np.minimum(part, qty))
     cr = np.repeat(plan.cr[origs], k)
-    return _Lines(cr, j, plan.ts[cr], lines.code[src], lines.desc[src], cqty, lines.price[src])
+    price = lines.price[src]
+    prod = cat.prod_of_code[lines.code[src]]
+    # refunded at the price of the day when the product's price changed in between
+    p = np.maximum(prod, 0)
+    crossed = (prod >= 0) & (lines.ts[src] < cat.price_switch[p])
+    crossed &= plan.ts[cr] >= cat.price_switch[p]
+    price = np.where(crossed & (price == cat.price_old[p]), cat.price_new[p], price)
+    price = np.where(crossed & (price == cat.bulk_old[p]), cat.bulk_new[p], price)
+    other = (rng.random(total) < P_CANCEL_OTHER_PRICE) & (prod >= 0) & (price > 0)
+    if other.any():
+        p, when = prod[other], plan.ts[cr[other]]
+        new_p = when >= cat.price_switch[p]
+        base = np.where(new_p, cat.price_new[p], cat.price_old[p])
+        bulk = np.where(new_p, cat.bulk_new[p], cat.bulk_old[p])
+        price[other] = np.where(price[other] == base, bulk, base)
+    return _Lines(cr, j, plan.ts[cr], lines.code[src], lines.desc[src], cqty, price)
+
+
+def _orphan_cancel_lines(
+    rng: np.random.Generator, plan: _Plan, cat: _Catalogue, sel: I64
+) -> _Lines:
+    """Lines of cancellations whose original is before the data (not in the file):
+    products as customers order them, at their price of the day, reversed."""
+    k = plan.n[sel].astype(np.int64)
+    total = int(k.sum())
+    inv = np.repeat(sel, k)
+    pos = np.arange(total) - np.repeat(np.cumsum(k) - k, k)
+    ts = plan.ts[inv]
+    prod = np.minimum(np.searchsorted(cat.cum, rng.random(total), side="right"), cat.n_regular - 1)
+    band = cat.band[prod]
+    qty = np.ones(total, dtype=np.int64)
+    for b in range(3):
+        m = band == b
+        if m.any():
+            qty[m] = _sample_pmf(rng, int(m.sum()), _QTY_BANDS[b], 1200.0)
+    new_p = ts >= cat.price_switch[prod]
+    bulk_p = np.asarray(_BULK_P)[np.searchsorted(np.asarray(_BULK_QTY), qty, side="right")]
+    price = np.where(
+        rng.random(total) < bulk_p,
+        np.where(new_p, cat.bulk_new[prod], cat.bulk_old[prod]),
+        np.where(new_p, cat.price_new[prod], cat.price_old[prod]),
+    )
+    desc = np.where(ts >= cat.desc_switch[prod], cat.desc_new[prod], cat.desc_old[prod])
+    full = rng.random(total) < P_CANCEL_FULL_QTY
+    part = 1 + np.floor(rng.random(total) * qty).astype(np.int64)
+    cqty = -np.where(full, qty, np.minimum(part, qty))
+    return _Lines(inv, pos, ts, cat.code[prod], desc, cqty, price)
 
 
 # ---------------------------------------------------------------------------------
@@ -1879,12 +2034,15 @@ def generate(
             kinds = plan.kind[sel]
             prod_sel = sel[(kinds == K_R) | (kinds == K_D)]
             single_sel = sel[(kinds != K_R) & (kinds != K_D) & (kinds != K_CR)]
+            orphan_sel = sel[(kinds == K_CR) & (plan.orig[sel] < 0)]
             pl = _product_lines(rng, plan, cat, prod_sel)
             parts = [pl, _single_lines(rng, plan, cat, single_sel)]
+            if len(orphan_sel):
+                parts.append(_orphan_cancel_lines(rng, plan, cat, orphan_sel))
             origs = prod_sel[plan.cr[prod_sel] >= 0]
             if len(origs):
                 first_line = np.searchsorted(pl.inv, origs, side="left")
-                stash.append(_cancel_lines(rng, plan, pl, origs, first_line))
+                stash.append(_cancel_lines(rng, plan, cat, pl, origs, first_line))
             if stash:
                 pending = _Lines.concat(stash)
                 here = pending.inv < i1

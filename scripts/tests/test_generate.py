@@ -2,7 +2,10 @@
 
 - `test_profile_matches_real`: ~1.07 M generated rows (seed 42) compared figure by
   figure with the real file (profiled from ../shared/data when present, else the
-  recorded `REAL_PROFILE`), within the tolerances stated in `TOLERANCES`.
+  recorded `REAL_PROFILE`), within the tolerances stated in `TOLERANCES`. It prints
+  the generation time; no test asserts on time.
+- `test_recorded_profile_is_the_real_files`: where the real file is present, the
+  recorded `REAL_PROFILE` must equal its live profile.
 - determinism, layout (exact CSV form), the edge cases every small file must hold,
   cancellations, extracts, scaling and the incremental "one more day" use.
 """
@@ -107,12 +110,20 @@ TOLERANCES: dict[str, tuple[str, Any]] = {
     "invoices_per_customer_max": ("rel", 0.5),
     "customer_id_min": ("eq", None),
     "customer_id_max": ("abs", 60),
-    # C lines reverse earlier lines of the customer (the generator always does, apart
-    # from non-product cancellations such as discounts; the real file 84 %).
-    "c_lines_matching_earlier_share": ("range", (0.84, 1.0)),
-    # the analysts' rule `placed = total - 2 * cancelled` needs originals in the same
-    # month: the generator keeps 95 % there (the real file only 52 %, by design).
-    "c_same_month_share": ("range", (0.9, 1.0)),
+    # C lines of a customer matched with the latest earlier line of the customer at the
+    # same code and price (seen -0.008..+0.003): the others cancel orders before the
+    # data or not in it, lines at another price, or non-product lines; cancelling only
+    # orders in the file at their price gives 0.953, the former generator 0.967.
+    "c_lines_matching_earlier_share": ("abs", 0.025),
+    # ... in the calendar month of that original (seen +0.006..+0.015): cancellations
+    # reverse orders of earlier months too. The former generator kept 0.95 in the same
+    # month; lags beyond a week 1.3 times shorter give +0.031.
+    "c_same_month_share": ("abs", 0.03),
+    # ... days after that original: median (seen -1.4 %..-0.5 %) and 90th percentile
+    # (seen -1.4 %..+5 %); the former generator 3.0 and 11.8 days, lags beyond a week
+    # 1.3 times shorter a 90th percentile of -17 %.
+    "c_lag_days_median": ("rel", 0.1),
+    "c_lag_days_p90": ("rel", 0.12),
     # non-product stock codes (POST, DOT, M, C2, D, S, BANK CHARGES, ...).
     "non_product_line_share": ("rel", 0.25),
     "non_product_codes": ("abs", 8),
@@ -309,9 +320,11 @@ def test_extracts_and_invoices(tmp_path: Path) -> None:
 
 
 def test_cancellations_reverse_earlier_lines(tmp_path: Path) -> None:
-    """C lines of products repeat an earlier line of the same customer (code,
-    description, price) with a negative quantity no larger, nearly always in the same
-    calendar month."""
+    """C lines of products have a customer and a negative quantity; most repeat an
+    earlier line of the same customer (code, description) with a quantity no larger,
+    nearly always at its price, and about half of those are in another calendar month
+    (cancellations reverse orders of earlier months too). The others reverse orders
+    before the data or not in it."""
     out = tmp_path / "c.csv"
     generate(30_000, 9, out)
     df = read(out)
@@ -323,14 +336,15 @@ def test_cancellations_reverse_earlier_lines(tmp_path: Path) -> None:
     c_lines = df[is_c & products]
     assert len(c_lines) > 100
     assert (c_lines["qty"] < 0).all() and (c_lines["Customer ID"] != "").all()
-    keys = ["Customer ID", "StockCode", "Description", "Price"]
-    orig = df[~is_c & (df["qty"] > 0)][[*keys, "dt", "qty"]]
+    keys = ["Customer ID", "StockCode", "Description"]
+    orig = df[~is_c & (df["qty"] > 0)][[*keys, "dt", "qty", "Price"]]
     m = c_lines.reset_index().merge(orig, on=keys, suffixes=("", "_o"))
     m = m[(m["dt_o"] < m["dt"]) & (m["qty_o"] >= -m["qty"])]
     latest = m.sort_values("dt_o").groupby("index").last()
-    assert len(latest) == len(c_lines)
+    assert len(latest) >= 0.8 * len(c_lines)  # seen 0.88..0.94 over seeds
+    assert (latest["Price"] == latest["Price_o"]).mean() >= 0.85  # seen 0.93..0.95
     same_month = latest["dt"].dt.to_period("M") == latest["dt_o"].dt.to_period("M")
-    assert same_month.mean() >= 0.9
+    assert 0.3 <= same_month.mean() <= 0.7  # seen 0.42..0.54; the real file 0.52
 
 
 def test_scales_with_rows(tmp_path: Path) -> None:
