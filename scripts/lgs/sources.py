@@ -393,14 +393,14 @@ def _xlsx_source(path: Path, workdir: Path) -> Source:
             where = SheetRows(header_row)
             for number, row in rows:
                 values = list(row[:8]) + [None] * (8 - len(row[:8]))
+                if all(v is None for v in values):
+                    where.skip(count)
+                    continue
                 if len(row) > 8 and any(v is not None for v in row[8:]):
                     raise InputError(
                         f"{path}: sheet {sheet.title!r}, row {number}: has values beyond the "
                         "8 invoice columns"
                     )
-                if all(v is None for v in values):
-                    where.skip(count)
-                    continue
                 if isinstance(values[3], float) and values[3].is_integer():
                     values[3] = int(values[3])  # a quantity stored as 6.0 is the integer 6
                 sink.write(_cell_text(v) for v in values)

@@ -506,6 +506,17 @@ def test_bad_cells_are_named_by_the_files_own_column_and_row(
         lines=5,
     )
 
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Wide")
+    for values in (HEADER_I, good, [], good, [*good, "EXTRA"]):  # rows 1-5
+        sheet.append(values)
+    wide = tmp_path / "wide.xlsx"
+    book.save(wide)
+    assert_refused(
+        warehouse.lgs("load", str(wide)),
+        "sheet 'Wide', row 5: has values beyond the 8 invoice columns",
+    )
+
     columns = ", ".join(COLUMNS)
     dump = tmp_path / "retail.sql"
     dump.write_text(
