@@ -341,6 +341,7 @@ P_CANCEL_FULL_QTY = 0.36  # cancelled quantity equals the ordered one
 P_DOT_LINE = 0.48  # dotcom invoices with a DOTCOM POSTAGE line
 P_POST_FOREIGN = 0.62  # foreign (non-Irish) customer invoices with a POSTAGE line
 P_C2_EIRE = 0.34  # Irish customer invoices with a CARRIAGE line
+P_PADS_UK = 0.00065  # British invoices with a PADS line at 0.001 (real: 17 lines)
 P_ZERO_PRICE_LINE = 0.0007  # product lines given away at price 0
 P_GIFT_LINE = 0.0004  # dotcom lines that are gift vouchers
 P_DCGS_LINE = 0.0006  # dotcom lines with a DCGS product
@@ -352,6 +353,7 @@ CUSTOMER_LIFE_MONTHS = 40.0  # mean months a customer keeps buying
 ACQ_FIRST_SHARE = 0.16  # customers whose first invoice is in the first month
 ACQ_DECAY_MONTHS = 17.0  # the rate of new customers halves in ~a year
 A_PER_ROW = 4 / REAL_ROWS  # bad-debt adjustment events per row
+A_TRIPLE_SHARE = 0.25  # of them written +x, -x, -x (the real file: one of four)
 SHARE_COMMA = 0.0140  # lines whose description has a comma (real 1.45 %)
 SHARE_QUOTE = 0.0022  # ... a double quote (real 0.23 %)
 SHARE_TRAILING_SPACE = 0.186  # ... a trailing space (with leading: real 20.0 %)
@@ -1287,7 +1289,7 @@ def _make_plan(
             (country == EIRE) & (u < P_C2_EIRE),
             (country == UK) & (u < 0.002),
             (country == UK) & (u > 0.987),
-            (country == UK) & (u > 0.9865) & (u <= 0.987),
+            (country == UK) & (u > 0.987 - P_PADS_UK) & (u <= 0.987),
         ],
         [SP_POST, SP_C2, SP_C2, SP_M, SP_PADS],
         SP_NONE,
@@ -1379,7 +1381,9 @@ def _make_plan(
     ev_day = _choice_index(rng, n_events, cal.intensity)
     ev_ts = cal.sample_minutes(rng, ev_day)
     ev_amount = np.rint(30000 * np.exp(0.6 * rng.standard_normal(n_events)) * 100) * 10
-    triple = (rng.random(n_events) < 0.25) & (ev_ts % 1440 < 1400) & (ev_ts + 2 <= end_min)
+    can_triple = np.flatnonzero((ev_ts % 1440 < 1400) & (ev_ts + 2 <= end_min))
+    triple = np.zeros(n_events, dtype=bool)
+    triple[rng.permutation(can_triple)[: round(n_events * A_TRIPLE_SHARE)]] = True
     a_ts, a_amount = [], []
     for t, amt, tr in zip(
         ev_ts.tolist(), ev_amount.astype(np.int64).tolist(), triple.tolist(), strict=True

@@ -41,7 +41,8 @@ BIG_SEED = 42
 
 # How each figure of `profile()` may differ between the generated and the real file:
 # ("abs", d): |gen - real| <= d; ("rel", r): |gen - real| <= r * |real|; ("eq", None):
-# equal; ("range", (lo, hi)): lo <= gen <= hi whatever the real value. The bounds are
+# equal; ("range", (lo, hi)): lo <= gen <= hi whatever the real value (only where the
+# real figure is too small a sample to compare with, said per line). The bounds are
 # a little wider than the spread seen over seeds (1, 2, 7, 42) and far narrower than
 # what a missing feature gives (noted per line as "without it: ...").
 TOLERANCES: dict[str, tuple[str, Any]] = {
@@ -57,16 +58,18 @@ TOLERANCES: dict[str, tuple[str, Any]] = {
     # rows of 2010-12-01..09 present twice (seen -8 %..+11 %: December is lumpy);
     # without the December front-loading -30 %, without overlap 0.
     "overlap_rows": ("rel", 0.2),
-    # within an extract dates never fall back more than an hour (real 0: sorted).
-    "max_fallback_within_extract_minutes": ("range", (0, 60)),
+    # within an extract the real file is in date order (0), as generate() writes it.
+    "max_fallback_within_extract_minutes": ("eq", None),
     # dotcom orders are large and heavy-tailed (seen +/-0.8 pp); without them 0.5 %.
     "no_customer_line_share": ("abs", 0.015),
     # cancellations (seen -6 %); without them 0.
     "c_line_share": ("rel", 0.12),
     "c_invoice_share": ("abs", 0.01),
-    # bad-debt adjustments: 4 events per 1.07 M rows, some as +x, -x, -x (real 6).
-    "a_invoices": ("range", (3, 12)),
-    "a_negative_price_invoices": ("range", (2, 12)),
+    # bad-debt adjustments: 4 events per 1.07 M rows, one of them as +x, -x, -x (real:
+    # 6 invoices, 5 negative; seen exactly that). One triple fewer or more (4 and 4, 8
+    # and 6) stays within; without adjustments 0.
+    "a_invoices": ("abs", 2),
+    "a_negative_price_invoices": ("abs", 1),
     # invoice sizes (seen +1 %); the median needs the many one-line invoices.
     "lines_per_invoice_mean": ("rel", 0.04),
     "lines_per_invoice_median": ("abs", 2),
@@ -81,7 +84,8 @@ TOLERANCES: dict[str, tuple[str, Any]] = {
     "zero_price_share": ("rel", 0.15),
     "negative_non_c_share": ("rel", 0.15),
     "negative_non_c_without_customer_share": ("eq", None),
-    "negative_price_rows": ("range", (2, 12)),
+    # the negative A lines are the only negative prices (real 5, seen 5).
+    "negative_price_rows": ("abs", 1),
     # every country of the shop; UK share of lines (seen -0.1 pp..+0.5 pp).
     "countries": ("eq", None),
     "uk_share": ("abs", 0.012),
@@ -90,7 +94,10 @@ TOLERANCES: dict[str, tuple[str, Any]] = {
     "invoices_mixed_customer": ("eq", None),
     "invoices_multi_customer": ("eq", None),
     "invoices_multi_country": ("eq", None),
-    # a few invoices run one to a few minutes later, never into another day.
+    # a few invoices run one to a few minutes later, never into another day. The real
+    # longest span (9) is the largest of only three invoices running more than a minute
+    # late; the largest of ~3 draws swings 1..9 by seed (the former generator gave 1 for
+    # seed 7), so only a bound is checked; the rate itself is compared above.
     "invoices_multi_timestamp_share": ("abs", 0.0015),
     "invoice_max_span_minutes": ("range", (1, 15)),
     "invoices_multi_day": ("eq", None),
@@ -133,8 +140,10 @@ TOLERANCES: dict[str, tuple[str, Any]] = {
     "description_comma_share": ("rel", 0.2),
     "description_quote_share": ("rel", 0.4),
     "description_edge_space_share": ("abs", 0.02),
-    # prices as the real file writes them: a few with three decimals, no exponent.
-    "price_three_decimals_rows": ("range", (3, 80)),
+    # prices as the real file writes them: no exponent, and a few with three decimals
+    # (the PADS lines at 0.001: a count of mean ~17 whose seed spread, seen 13..20, is
+    # Poisson-like, sd ~4; without them 0).
+    "price_three_decimals_rows": ("abs", 10),
     "price_exponent_rows": ("eq", None),
     "price_median": ("rel", 0.15),
     "quantity_median": ("abs", 1),
@@ -342,7 +351,7 @@ def test_cancellations_reverse_earlier_lines(tmp_path: Path) -> None:
     m = m[(m["dt_o"] < m["dt"]) & (m["qty_o"] >= -m["qty"])]
     latest = m.sort_values("dt_o").groupby("index").last()
     assert len(latest) >= 0.8 * len(c_lines)  # seen 0.88..0.94 over seeds
-    assert (latest["Price"] == latest["Price_o"]).mean() >= 0.85  # seen 0.93..0.95
+    assert (latest["Price"] == latest["Price_o"]).mean() >= 0.85  # seen 0.93..0.97
     same_month = latest["dt"].dt.to_period("M") == latest["dt_o"].dt.to_period("M")
     assert 0.3 <= same_month.mean() <= 0.7  # seen 0.42..0.54; the real file 0.52
 
