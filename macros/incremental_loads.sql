@@ -58,3 +58,26 @@
         where {{ key }} in ({{ keys_touched_by_new_loads(key, versions) }})
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    An incremental run must use the dedupe_overlapping_extracts setting the
+    incremental state was built with: with another setting it would mix the
+    two definitions silently. Raises a clear error (nothing is changed) that
+    says to rebuild with --full-refresh.
+-#}
+{% macro assert_dedupe_setting_unchanged() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set result = run_query(
+            'select is_deduplicated from ' ~ this ~ ' limit 1'
+        ) -%}
+        {%- set built_with = result.columns[0].values() -%}
+        {%- set wanted = true if var('dedupe_overlapping_extracts') else false -%}
+        {%- if built_with | length > 0 and built_with[0] != wanted -%}
+            {{ exceptions.raise_compiler_error(
+                "var dedupe_overlapping_extracts is " ~ wanted
+                ~ " but " ~ this ~ " was built with " ~ built_with[0]
+                ~ ": run dbt build --full-refresh to rebuild with the new setting"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -22,6 +22,8 @@
     )
 }}
 
+{{ assert_dedupe_setting_unchanged() }}
+
 with
 
 invoice_lines as (
@@ -74,7 +76,11 @@ deduplicated as (
         is_cancellation,
         is_adjustment,
         is_product,
-        stock_code_category
+        stock_code_category,
+        -- the setting this table was built with (see
+        -- assert_dedupe_setting_unchanged)
+        {{ 'true' if var('dedupe_overlapping_extracts') else 'false' }}
+            as is_deduplicated
 
     from ranked
     {% if var('dedupe_overlapping_extracts') %}

@@ -65,7 +65,16 @@ def test_vars_switch_the_definitions(warehouse: Warehouse, small_data: Generated
     warehouse.load(small_data.path)
     for variables in VARIANTS:
         warehouse.dbt("build", "--full-refresh", vars=variables)
-        assert_marts_match_oracle(warehouse, _oracle([small_data.path], variables))
+        expected = _oracle([small_data.path], variables)
+        assert_marts_match_oracle(warehouse, expected)
+        if variables == VARIANTS[0]:
+            # an incremental run with the other deduplication setting would mix the
+            # two definitions: it stops with a clear error and changes nothing
+            refused = warehouse.dbt("run", check=False)
+            assert refused.returncode != 0
+            assert "dedupe_overlapping_extracts is True" in refused.stdout
+            assert "--full-refresh" in refused.stdout
+            assert_marts_match_oracle(warehouse, expected)
 
 
 def test_two_files_take_each_invoice_from_the_latest(
