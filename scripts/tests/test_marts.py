@@ -95,6 +95,23 @@ def test_two_files_take_each_invoice_from_the_latest(
     )
     assert int(dropped) == int(expected["_totals"]["rows_dropped"].iloc[0]) > 0
 
+    # the line-level tests check the newest load by default; line_tests_from_load
+    # (what `lgs run` passes) widens them to every load of the run: a duplicated line
+    # of the first load is found only then
+    first_load = int(warehouse.scalar("select min(load_id) from raw.loads"))
+    warehouse.execute(
+        "insert into intermediate.int_invoice_lines_deduplicated"
+        " select * from intermediate.int_invoice_lines_deduplicated"
+        f" where load_id = {first_load} and source_row = ("
+        "select min(source_row) from intermediate.int_invoice_lines_deduplicated"
+        f" where load_id = {first_load})"
+    )
+    select = ("--select", "int_invoice_lines_deduplicated,test_type:data")
+    assert warehouse.dbt("test", *select, check=False).returncode == 0
+    widened = warehouse.dbt("test", *select, vars={"line_tests_from_load": first_load}, check=False)
+    assert widened.returncode != 0
+    assert "unique_combination_of_columns_int_invoice_lines_deduplicated" in widened.stdout
+
 
 @pytest.mark.real
 @pytest.mark.slow
