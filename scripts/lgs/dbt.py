@@ -23,9 +23,12 @@ def dbt_executable() -> str:
     return found
 
 
-def environment(target: str) -> dict[str, str]:
-    """The environment dbt needs to reach the same warehouse as `lgs` (no secrets added)."""
+def environment(target: str, *, colors: bool = True) -> dict[str, str]:
+    """The environment dbt needs to reach the same warehouse as `lgs` (no secrets added).
+    Without `colors` dbt writes no terminal colour codes (into a log, a pipe, a capture)."""
     env = dict(os.environ)
+    if not colors:
+        env.setdefault("DBT_USE_COLORS", "false")
     env["DBT_PROFILES_DIR"] = str(settings.project_dir())
     env["DBT_PROJECT_DIR"] = str(settings.project_dir())
     env["LGS_TARGET"] = target
@@ -45,7 +48,7 @@ def run_dbt(
     result = subprocess.run(
         command,
         cwd=settings.project_dir(),
-        env=environment(target),
+        env=environment(target, colors=not capture and sys.stdout.isatty()),
         text=True,
         capture_output=capture,
         check=False,

@@ -129,6 +129,7 @@ def test_run_builds_everything_and_a_second_run_changes_nothing(tmp_path: Path) 
         re.MULTILINE,
     ), out[:2000]
     assert "Completed successfully" in out
+    assert "\x1b[" not in out, "dbt's colour codes in a log that is not a terminal"
     summary = out[out.rindex("\nDone in ") + 1 :].splitlines()
     assert re.fullmatch(
         r"Done in \d+ s\. The marts are in schema `marts` of the duckdb warehouse:", summary[0]
