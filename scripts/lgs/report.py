@@ -5,39 +5,35 @@
 writes `<output>/report.html` (default `output/report.html`, `LGS_OUTPUT_DIR`): headline
 figures, the seven charts of `lgs charts` (embedded as `data:` URIs) each with a two-line
 reading computed from the data, the RFM segment table with its recommended actions, and
-the data-quality notes. It opens offline: no external URL, no script, CSS inline, every
-text escaped. Charts already drawn by `lgs charts` from the same data are reused.
-Reads only the marts in `MARTS_READ` (declared as the `lgs_report` exposure).
+the data-quality notes. It opens offline: no external URL, no script, CSS inline. Charts
+already drawn by `lgs charts` from the same data are reused. Reads only the marts in
+`MARTS_READ` (declared as the `lgs_report` exposure).
+
+This module is the data: every figure and sentence, and which sections the page has
+(`parts()`). The presentation is `templates/report.html.j2` (Jinja2, autoescaped: every
+text is escaped there) with the look in `templates/report.css`, inlined at render time
+by `lgs.page`, which also holds the page's building blocks (`Section`, `Table`, ...).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
-import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lgs import charts, settings
+from lgs import charts, page, settings
 from lgs.charts import ChartData, day_name, money, money_short, month_name
 from lgs.marts import MartReader
+from lgs.page import Cell, Chart, Column, Part, Row, Section, Table
 
 if TYPE_CHECKING:
     import pandas as pd
 
 MARTS_READ = (*charts.MARTS_READ, "customers", "data_quality")
-CHART_TITLES = {
-    "invoice_amounts": "How much is an invoice?",
-    "monthly_orders": "Orders placed and cancelled",
-    "monthly_sales": "Net sales",
-    "sales_growth": "Sales growth month on month",
-    "active_customers": "Active customers",
-    "new_existing_customers": "New and existing customers",
-    "rfm_segments": "Customer segments (RFM)",
-}
 
 
 # --- the data ---------------------------------------------------------------------------------
@@ -499,178 +495,153 @@ def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-# --- HTML -------------------------------------------------------------------------------------
-
-CSS = """
-:root { --navy: #1f4e79; --grey: #5f6368; --line: #e3e3e3; }
-* { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #1a1a1a;
-  margin: 0; background: #f6f7f9; line-height: 1.45; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
-h1 { font-size: 1.7rem; margin: 0 0 4px; }
-h2 { font-size: 1.25rem; margin: 36px 0 6px; color: var(--navy);
-  border-bottom: 2px solid var(--line); padding-bottom: 4px; }
-.meta { color: var(--grey); margin: 0 0 18px; }
-nav { margin: 6px 0 8px; font-size: 0.92rem; }
-nav a { color: var(--navy); margin-right: 14px; text-decoration: none; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 12px; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; }
-.card .label { color: var(--grey); font-size: 0.9rem; }
-.card .value { font-size: 1.7rem; font-weight: bold; color: var(--navy); }
-.card .detail { font-size: 0.86rem; color: var(--grey); }
-.reading { margin: 4px 0 10px; }
-.reading p { margin: 2px 0; }
-figure { margin: 0; }
-figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
-th, td { border-bottom: 1px solid var(--line); padding: 6px 8px; text-align: left;
-  vertical-align: top; }
-th { background: #f0f3f7; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-ul.notes li { margin: 4px 0; }
-footer { margin-top: 36px; color: var(--grey); font-size: 0.85rem; }
-"""
+# --- the page: what the template shows, as data -------------------------------------------------
+#
+# templates/report.html.j2 draws the headline cards, then every `Part` of `parts()` as a
+# heading and its sections, each the same way (title, reading, chart, notes, table, when
+# present). A new section is one `Section(...)` in `parts()` (with its chart in
+# `lgs.charts` and its reading in `readings()`); the template does not change.
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _num(value: float) -> str:
-    """The exact value for the `data-value` attributes (read by tests and tools)."""
-    return repr(float(value))
-
-
-def build_html(data: ReportData, images: dict[str, bytes], target: str) -> str:
-    c = data.charts
+def parts(data: ReportData, images: dict[str, bytes]) -> list[Part]:
+    """The page below the headline figures, in reading order."""
     reading = readings(data)
-    first_day = day_name(data.first_invoice_at)
-    last_day = day_name(c.data_end)
-    generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    out: list[str] = [
-        "<!DOCTYPE html>",
-        '<html lang="en-GB">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>London Gift Shop: customers and sales</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        "<h1>London Gift Shop: customers and sales</h1>",
-        f'<p class="meta">Invoices from {_e(first_day)} to {_e(last_day)}, read from the '
-        f"marts of the {_e(target)} warehouse; generated {_e(generated)}.</p>",
-        "<nav>",
-        '<a href="#headlines">Headlines</a>',
-        *(f'<a href="#{_e(name)}">{_e(title)}</a>' for name, title in CHART_TITLES.items()),
-        '<a href="#segments">Segment actions</a>',
-        '<a href="#quality">Data quality</a>',
-        "</nav>",
-        '<h2 id="headlines">Headlines</h2>',
-        '<div class="cards">',
+
+    def chart(name: str, title: str, table: Table | None = None) -> Section:
+        lines = tuple(line for line in reading.get(name, ()) if line)
+        alt = f"{title}: {' '.join(lines)}"
+        return Section(name, title, lines, Chart.from_png(images[name], alt), table=table)
+
+    return [
+        Part(
+            "sales",
+            "Sales and orders",
+            (
+                chart("invoice_amounts", "How much is an invoice?"),
+                chart("monthly_orders", "Orders placed and cancelled"),
+                chart("monthly_sales", "Net sales"),
+                chart("sales_growth", "Sales growth month on month"),
+            ),
+        ),
+        Part(
+            "customers",
+            "Customers",
+            (
+                chart("active_customers", "Active customers"),
+                chart("new_existing_customers", "New and existing customers"),
+            ),
+        ),
+        Part(
+            "segments",
+            "Segments and recommended actions",
+            (
+                chart(
+                    "rfm_segments", "Customer segments (RFM)", segment_table(data.charts.segments)
+                ),
+            ),
+        ),
+        Part(
+            "quality",
+            "Data quality",
+            (
+                Section(
+                    "quality_notes",
+                    "",
+                    notes=tuple(quality_notes(data)),
+                    table=quality_table(data.data_quality),
+                ),
+            ),
+        ),
     ]
-    for item in headlines(data):
-        out.append(
-            f'<div class="card" data-metric="{_e(item.metric)}" data-value="{_num(item.value)}">'
-            f'<div class="label">{_e(item.label)}</div>'
-            f'<div class="value">{_e(item.text)}</div>'
-            f'<div class="detail">{_e(item.detail)}</div></div>'
-        )
-    out.append("</div>")
-    for name, title in CHART_TITLES.items():
-        lines = [line for line in reading.get(name, ()) if line]
-        encoded = base64.b64encode(images[name]).decode("ascii")
-        width, height = _png_size(images[name])
-        out += [
-            f'<section id="{_e(name)}">',
-            f"<h2>{_e(title)}</h2>",
-            '<div class="reading">',
-            *(f"<p>{_e(line)}</p>" for line in lines),
-            "</div>",
-            "<figure>",
-            f'<img src="data:image/png;base64,{encoded}" width="{width}" height="{height}" '
-            f'alt="{_e(title + ": " + " ".join(lines))}">',
-            "</figure>",
-            "</section>",
-        ]
-    out += _segment_table(c.segments)
-    out += [
-        '<h2 id="quality">Data quality</h2>',
-        '<ul class="notes">',
-        *(f"<li>{_e(note)}</li>" for note in quality_notes(data)),
-        "</ul>",
-        *_quality_table(data.data_quality),
-        "<footer>Made by <code>lgs report</code> from the dbt marts (schema "
-        "<code>marts</code>): invoices, invoice_amount_summary, monthly_orders, "
-        "monthly_sales, monthly_users, rfm_segments, customers, data_quality.</footer>",
-        "</main>",
-        "</body>",
-        "</html>",
-    ]
-    return "\n".join(out) + "\n"
 
 
-def _segment_table(segments: pd.DataFrame) -> list[str]:
-    rows = [
-        '<h2 id="segments">Segments and recommended actions</h2>',
-        "<table>",
-        "<thead><tr><th>Segment</th><th>Who they are</th><th class=num>Customers</th>"
-        "<th class=num>Share</th><th class=num>Mean recency</th>"
-        "<th class=num>Mean frequency</th><th class=num>Mean monetary</th>"
-        "<th>Recommended action</th></tr></thead>",
-        "<tbody>",
-    ]
+def segment_table(segments: pd.DataFrame) -> Table:
+    """Every segment: who they are, size, mean R/F/M and the recommended action."""
+    rows = []
     for _index, s in segments.iterrows():
         empty = int(s["customers"]) == 0
 
-        def cell(value: object, shown: str, *, empty_row: bool = empty) -> str:
-            if empty_row or _missing(value):
-                return "<td class=num>-</td>"
-            return f'<td class=num data-value="{_num(float(value))}">{_e(shown)}</td>'  # type: ignore[arg-type]
+        def number(value: object, shown: Callable[[float], str], *, blank: bool = empty) -> Cell:
+            if blank or _missing(value):
+                return Cell("-", numeric=True)
+            return Cell(shown(float(value)), float(value), numeric=True)  # type: ignore[arg-type]
 
+        customers = int(s["customers"])
         rows.append(
-            f'<tr data-segment="{_e(s["segment"])}">'
-            f"<td><strong>{_e(s['segment'])}</strong></td>"
-            f"<td>{_e(s['description'])}</td>"
-            f'<td class=num data-value="{int(s["customers"])}">{int(s["customers"]):,}</td>'
-            + cell(s["share_pct"], f"{float(s['share_pct']):.1f}%", empty_row=False)
-            + cell(s["mean_recency_days"], f"{float(s['mean_recency_days']):,.0f} days")
-            + cell(s["mean_frequency"], f"{float(s['mean_frequency']):,.1f}")
-            + cell(s["mean_monetary"], money(float(s["mean_monetary"])))
-            + f"<td>{_e(s['recommended_action'])}</td></tr>"
+            Row(
+                (
+                    Cell(str(s["segment"]), strong=True),
+                    Cell(str(s["description"])),
+                    Cell(f"{customers:,}", customers, numeric=True),
+                    number(s["share_pct"], lambda v: f"{v:.1f}%", blank=False),
+                    number(s["mean_recency_days"], lambda v: f"{v:,.0f} days"),
+                    number(s["mean_frequency"], lambda v: f"{v:,.1f}"),
+                    number(s["mean_monetary"], money),
+                    Cell(str(s["recommended_action"])),
+                ),
+                {"segment": str(s["segment"])},
+            )
         )
-    rows += ["</tbody>", "</table>"]
-    return rows
+    columns = (
+        Column("Segment"),
+        Column("Who they are"),
+        *(
+            Column(title, numeric=True)
+            for title in ("Customers", "Share", "Mean recency", "Mean frequency", "Mean monetary")
+        ),
+        Column("Recommended action"),
+    )
+    return Table(columns, tuple(rows))
 
 
-def _quality_table(quality: pd.DataFrame) -> list[str]:
-    rows = [
-        "<table>",
-        "<thead><tr><th>Fact</th><th class=num>Lines</th><th class=num>Invoices</th>"
-        "<th class=num>Share of lines counted</th><th>Note</th></tr></thead>",
-        "<tbody>",
-    ]
-    for metric, r in quality.iterrows():
-        lines = "" if _missing(r["line_count"]) else f"{int(r['line_count']):,}"
-        invoices = "" if _missing(r["invoice_count"]) else f"{int(r['invoice_count']):,}"
-        share = r["share_of_counted_lines_pct"]
-        shown = "" if _missing(share) else f"{float(share):.2f}%"
-        note = "" if _missing(r["note"]) else str(r["note"])
-        rows.append(
-            f'<tr data-metric="{_e(metric)}"><td>{_e(r["description"])}</td>'
-            f"<td class=num>{_e(lines)}</td><td class=num>{_e(invoices)}</td>"
-            f"<td class=num>{_e(shown)}</td><td>{_e(note)}</td></tr>"
+def quality_table(quality: pd.DataFrame) -> Table:
+    """marts.data_quality as it is: one row per fact."""
+
+    def shown(value: object, format: Callable[[Any], str]) -> str:
+        return "" if _missing(value) else format(value)
+
+    rows = tuple(
+        Row(
+            (
+                Cell(str(r["description"])),
+                Cell(shown(r["line_count"], lambda v: f"{int(v):,}"), numeric=True),
+                Cell(shown(r["invoice_count"], lambda v: f"{int(v):,}"), numeric=True),
+                Cell(
+                    shown(r["share_of_counted_lines_pct"], lambda v: f"{float(v):.2f}%"),
+                    numeric=True,
+                ),
+                Cell(shown(r["note"], str)),
+            ),
+            {"metric": str(metric)},
         )
-    rows += ["</tbody>", "</table>"]
-    return rows
+        for metric, r in quality.iterrows()
+    )
+    columns = (
+        Column("Fact"),
+        Column("Lines", numeric=True),
+        Column("Invoices", numeric=True),
+        Column("Share of lines counted", numeric=True),
+        Column("Note"),
+    )
+    return Table(columns, rows)
 
 
-def _png_size(image: bytes) -> tuple[int, int]:
-    """Width and height from the PNG header (IHDR)."""
-    if image[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("not a PNG image")
-    return int.from_bytes(image[16:20], "big"), int.from_bytes(image[20:24], "big")
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def build_html(data: ReportData, images: dict[str, bytes], target: str) -> str:
+    """The page: `images` are the PNGs of `charts.pngs`, `target` the warehouse's name."""
+    return page.render(
+        "report.html.j2",
+        style="report.css",
+        first_day=day_name(data.first_invoice_at),
+        last_day=day_name(data.charts.data_end),
+        target=target,
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        headlines=headlines(data),
+        parts=parts(data, images),
+        marts=MARTS_READ,
+    )
 
 
 # --- command ------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import markupsafe
 import nbformat
 import numpy as np
 import pandas as pd
@@ -248,6 +249,7 @@ class _ReportParser(HTMLParser):
         self.card_text: dict[str, list[str]] = {}
         self.segments: dict[str, list[tuple[str, str]]] = {}
         self.resources: list[tuple[str, str, str]] = []
+        self.tags: set[str] = set()
         self._card: str | None = None
         self._segment: str | None = None
         self._cell_value: str | None = None
@@ -255,6 +257,7 @@ class _ReportParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
+        self.tags.add(tag)
         for attribute in ("src", "href", "data", "poster", "srcset", "action"):
             if attribute in a:
                 self.resources.append((tag, attribute, a[attribute]))
@@ -374,7 +377,7 @@ def test_report_figures_equal_the_marts(built: Warehouse, report_page: tuple[Pat
     for _index, row in segments.iterrows():
         cells = parser.segments[row["segment"]]
         assert cells[0] == (str(int(row["customers"])), f"{int(row['customers']):,}")
-        assert html.escape(str(row["recommended_action"])) in page
+        assert markupsafe.escape(str(row["recommended_action"])) in page
 
     # a reading: the peak complete month of sales, by name
     complete = sales[sales["is_complete_month"].astype(bool)]
@@ -411,7 +414,13 @@ def test_report_escapes_every_text(built_duckdb: Warehouse) -> None:
     data = dataclasses.replace(data, charts=dataclasses.replace(data.charts, segments=segments))
     page = report.build_html(data, images, "duck<db>")
     assert "<script>" not in page and "<i>" not in page and "<db>" not in page
-    assert html.escape(nasty) in page
+    assert markupsafe.escape(nasty) in page and "duck&lt;db&gt;" in page
+    # read back, the texts are exactly what the data said, and no element came from them
+    parser = _ReportParser()
+    parser.feed(page)
+    assert not {"script", "i", "b", "db"} & parser.tags
+    assert list(parser.segments) == segments["segment"].tolist()
+    assert nasty in html.unescape(page)
 
 
 # --- the report in a real browser ---------------------------------------------------------------
