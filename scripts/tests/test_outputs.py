@@ -2,29 +2,24 @@
 
 On warehouses of this module (one per target), loaded with the small generated file and
 built by dbt: the mart readers give the same frames on PostgreSQL and DuckDB; the seven
-PNG charts exist and draw the marts' numbers; the report is self-contained, opens in
-headless Chromium with every image loaded and no console error, and its figures equal the
-marts; the notebook runs headlessly and draws a figure; `lgs docs` documents every mart
-column and the exposures list exactly the marts each reader reads.
+PNG charts exist and draw the marts' numbers; the report is self-contained, opens in the
+system's headless Chromium (driven by Playwright) with every image loaded, no console error
+and no request leaving the page, and its figures equal the marts; the notebook runs
+headlessly and draws a figure; `lgs docs` documents every mart column and the exposures list
+exactly the marts each reader reads.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
-import fcntl
 import html
 import io
 import json
 import os
-import queue
 import re
 import shutil
-import subprocess
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -35,6 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from playwright.sync_api import Browser, Route, sync_playwright
 from tests_support import MART_KEYS, PROJECT_DIR, Warehouse, environment
 
 from lgs import charts, marts, report
@@ -425,6 +421,18 @@ def test_report_escapes_every_text(built_duckdb: Warehouse) -> None:
 
 # --- the report in a real browser ---------------------------------------------------------------
 
+# Flags for the system Chromium in a container: no sandbox (root, no user namespaces), no GPU,
+# and none of the browser's own traffic (updates, sync, first-run pages).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 
 def _chromium() -> str:
     for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
@@ -440,6 +448,20 @@ def _chromium() -> str:
     pytest.skip(message)
 
 
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    """The system's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=60_000
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @dataclasses.dataclass
 class PageCheck:
     images: list[dict[str, Any]]
@@ -452,137 +474,8 @@ class PageCheck:
         return [i for i in self.images if not (i["complete"] and i["naturalWidth"] > 0)]
 
 
-class DevTools:
-    """Headless Chromium driven over the DevTools protocol on a pipe
-    (`--remote-debugging-pipe`: messages are JSON separated by NUL bytes on fds 3 and 4):
-    no port, no websocket library."""
-
-    def __init__(self, executable: str, profile: Path, timeout: float = 60.0) -> None:
-        self.deadline = time.monotonic() + timeout
-        to_browser_read, self._to_browser = os.pipe()
-        self._from_browser, from_browser_write = os.pipe()
-        # the child's ends, out of the way of 3 and 4 (closed in the child by exec)
-        child_in = fcntl.fcntl(to_browser_read, fcntl.F_DUPFD_CLOEXEC, 10)
-        child_out = fcntl.fcntl(from_browser_write, fcntl.F_DUPFD_CLOEXEC, 10)
-        os.close(to_browser_read)
-        os.close(from_browser_write)
-
-        def pipes_on_3_and_4() -> None:
-            os.dup2(child_in, 3)
-            os.dup2(child_out, 4)
-
-        self.log = profile / "chromium.log"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [
-                    executable,
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--disable-dev-shm-usage",
-                    f"--user-data-dir={profile}",
-                    "--remote-debugging-pipe",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                close_fds=False,  # keeps 3 and 4; Python's own descriptors are close-on-exec
-                preexec_fn=pipes_on_3_and_4,
-            )
-        os.close(child_in)
-        os.close(child_out)
-        self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._events: list[dict[str, Any]] = []
-        self._next_id = 0
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        buffer = b""
-        while True:
-            chunk = os.read(self._from_browser, 1 << 16)
-            if not chunk:
-                self._messages.put(None)
-                return
-            buffer += chunk
-            while b"\0" in buffer:
-                message, buffer = buffer.split(b"\0", 1)
-                self._messages.put(json.loads(message))
-
-    def _receive(self) -> dict[str, Any]:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"Chromium did not answer in time; see {self.log}")
-        try:
-            message = self._messages.get(timeout=remaining)
-        except queue.Empty:
-            raise TimeoutError(f"Chromium did not answer in time; see {self.log}") from None
-        if message is None:
-            raise RuntimeError(f"Chromium closed the DevTools pipe; see {self.log}")
-        return message
-
-    def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
-        self._next_id += 1
-        ident = self._next_id
-        message: dict[str, Any] = {"id": ident, "method": method, "params": params}
-        if session:
-            message["sessionId"] = session
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
-        while True:
-            reply = self._receive()
-            if reply.get("id") == ident:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return dict(reply.get("result", {}))
-            self._events.append(reply)
-
-    def wait_for(self, event: str) -> dict[str, Any]:
-        for seen in self._events:
-            if seen.get("method") == event:
-                return seen
-        while True:
-            message = self._receive()
-            self._events.append(message)
-            if message.get("method") == event:
-                return message
-
-    def settle(self, seconds: float) -> None:
-        """Collect the events that arrive in the next `seconds`."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            try:
-                message = self._messages.get(timeout=left)
-            except queue.Empty:
-                return
-            if message is None:
-                return
-            self._events.append(message)
-
-    def events(self, method: str) -> list[dict[str, Any]]:
-        return [e.get("params", {}) for e in self._events if e.get("method") == method]
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            os.write(
-                self._to_browser, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0"
-            )
-        with contextlib.suppress(OSError):
-            os.close(self._to_browser)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        with contextlib.suppress(OSError):
-            os.close(self._from_browser)
-
-
 IMAGES_SCRIPT = """
-(async () => {
+async () => {
   const images = Array.from(document.images);
   await Promise.all(images.map((img) => img.decode().catch(() => null)));
   return images.map((img) => ({
@@ -591,64 +484,49 @@ IMAGES_SCRIPT = """
     naturalWidth: img.naturalWidth,
     naturalHeight: img.naturalHeight,
   }));
-})()
+}
 """
 
 
-def open_in_chromium(page: Path, profile: Path) -> PageCheck:
-    """Open `page` in headless Chromium; report its images, console errors and requests."""
-    profile.mkdir(parents=True, exist_ok=True)
-    browser = DevTools(_chromium(), profile)
+def open_in_chromium(browser: Browser, path: Path) -> PageCheck:
+    """Open `path` in a fresh browser context; report its images, console errors and
+    requests. A request for anything but the file itself or a `data:` URI is recorded as
+    external and aborted: nothing leaves the machine."""
+    external: list[str] = []
+
+    def offline(route: Route) -> None:
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    context = browser.new_context()
     try:
-        target = browser.call("Target.createTarget", url="about:blank")["targetId"]
-        session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            browser.call(f"{domain}.enable", session)
-        navigated = browser.call("Page.navigate", session, url=page.resolve().as_uri())
-        assert "errorText" not in navigated, navigated
-        browser.wait_for("Page.loadEventFired")
-        result = browser.call(
-            "Runtime.evaluate",
-            session,
-            expression=IMAGES_SCRIPT,
-            awaitPromise=True,
-            returnByValue=True,
+        context.set_default_timeout(60_000)
+        context.route("**/*", offline)
+        page = context.new_page()
+        errors: list[str] = []
+        failed: list[str] = []
+        page.on(
+            "console", lambda m: errors.append(m.text) if m.type in ("error", "assert") else None
         )
-        assert "exceptionDetails" not in result, result
-        browser.settle(0.5)
-        errors = [
-            " ".join(str(arg.get("value", arg.get("description", ""))) for arg in e["args"])
-            for e in browser.events("Runtime.consoleAPICalled")
-            if e.get("type") in ("error", "assert")
-        ]
-        errors += [
-            str(e["exceptionDetails"].get("exception", {}).get("description", e))
-            for e in browser.events("Runtime.exceptionThrown")
-        ]
-        errors += [
-            f"{e['entry'].get('source')}: {e['entry'].get('text')}"
-            for e in browser.events("Log.entryAdded")
-            if e["entry"].get("level") == "error"
-        ]
-        requests = [e["request"]["url"] for e in browser.events("Network.requestWillBeSent")]
-        return PageCheck(
-            images=list(result["result"]["value"]),
-            console_errors=errors,
-            failed_loads=[
-                f"{e.get('errorText')} ({e.get('type')})"
-                for e in browser.events("Network.loadingFailed")
-            ],
-            external_requests=[
-                url for url in requests if not url.startswith(("file:", "data:", "about:"))
-            ],
-        )
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("requestfailed", lambda r: failed.append(f"{r.url[:60]}: {r.failure}"))
+        response = page.goto(path.resolve().as_uri(), wait_until="load")
+        assert response is not None and response.ok, response
+        images = page.evaluate(IMAGES_SCRIPT)
+        page.wait_for_timeout(500)  # late console messages and requests
+        return PageCheck(images, errors, failed, external)
     finally:
-        browser.close()
+        context.close()
 
 
-def test_report_opens_in_chromium(built_duckdb: Warehouse, tmp_path: Path) -> None:
+def test_report_opens_in_chromium(
+    built_duckdb: Warehouse, chromium: Browser, tmp_path: Path
+) -> None:
     path, page = _REPORTS.get("duckdb") or _render_report(built_duckdb, tmp_path / "output")
-    check = open_in_chromium(path, tmp_path / "profile")
+    check = open_in_chromium(chromium, path)
     assert len(check.images) == 7
     assert not check.broken_images, check.images
     assert all(i["naturalWidth"] >= 900 for i in check.images), check.images
@@ -656,15 +534,26 @@ def test_report_opens_in_chromium(built_duckdb: Warehouse, tmp_path: Path) -> No
     assert not check.failed_loads, check.failed_loads
     assert not check.external_requests, check.external_requests
 
-    # the check itself: a broken image and a console error in a scratch copy are caught
+    # the check itself: in a scratch copy, a broken image, a console error and a request
+    # for an external image (to a documentation address, aborted anyway) are all caught
     scratch = tmp_path / "broken.html"
     first = page.index("data:image/png;base64,") + len("data:image/png;base64,")
     broken = page[:first] + "AAAA" + page[first + 4 :]  # the PNG signature destroyed
-    broken = broken.replace("</body>", "<script>console.error('on purpose')</script></body>")
+    outside = "http://192.0.2.1/pixel.png"
+    broken = broken.replace(
+        "</body>",
+        f'<img src="{outside}" alt=""><script>console.error("on purpose")</script></body>',
+    )
     scratch.write_text(broken, encoding="utf-8")
-    caught = open_in_chromium(scratch, tmp_path / "profile-broken")
-    assert len(caught.broken_images) == 1, caught.images
+    caught = open_in_chromium(chromium, scratch)
+    assert len(caught.images) == 8
+    broken_sources = [i["src"] for i in caught.broken_images]
+    assert len(broken_sources) == 2, caught.images
+    assert broken_sources[0].startswith("data:image/png;base64,AAAA"), caught.images
+    assert broken_sources[1] == outside, caught.images
     assert any("on purpose" in e for e in caught.console_errors), caught.console_errors
+    assert caught.external_requests == [outside]
+    assert any(outside in f for f in caught.failed_loads), caught.failed_loads
 
 
 # --- notebook -----------------------------------------------------------------------------------
