@@ -12,7 +12,6 @@ Reads only the marts in `MARTS_READ` (declared as the `lgs_report` exposure).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as dt
 import html
@@ -27,6 +26,8 @@ from lgs.marts import MartReader
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from lgs.targets import Target
 
 MARTS_READ = (*charts.MARTS_READ, "customers", "data_quality")
 CHART_TITLES = {
@@ -116,7 +117,7 @@ def read_report_data(reader: MartReader) -> ReportData:
     )
 
 
-def report_data(target: str) -> ReportData:
+def report_data(target: str | Target) -> ReportData:
     with MartReader(target) as reader:
         return read_report_data(reader)
 
@@ -541,7 +542,7 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
-def build_html(data: ReportData, images: dict[str, bytes], target: str) -> str:
+def build_html(data: ReportData, images: dict[str, bytes], target: str | Target) -> str:
     c = data.charts
     reading = readings(data)
     first_day = day_name(data.first_invoice_at)
@@ -680,7 +681,7 @@ def report_path() -> Path:
     return settings.output_dir() / "report.html"
 
 
-def render(target: str, out: Path | None = None) -> list[str]:
+def render(target: str | Target, out: Path | None = None) -> list[str]:
     """Write the report from `target`'s marts to `out` (default `<output>/report.html`)."""
     path = (out or report_path()).resolve()
     data = report_data(target)
@@ -690,19 +691,3 @@ def render(target: str, out: Path | None = None) -> list[str]:
     partial.write_text(build_html(data, images, target), encoding="utf-8")
     partial.replace(path)
     return [f"report: {path}"]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--out",
-        metavar="FILE",
-        default=None,
-        help="the HTML file to write (default: <LGS_OUTPUT_DIR or output>/report.html)",
-    )
-
-
-def command(args: argparse.Namespace) -> int:
-    out = getattr(args, "out", None)
-    for line in render(args.target, Path(out) if out else None):
-        print(line)
-    return 0
