@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from lgs import settings, targets, warehouse
-from lgs.dbt import run_dbt
+from lgs.dbt import REFRESH, run_dbt
 from lgs.errors import InputError
 from lgs.targets import Target
 
@@ -104,7 +104,7 @@ def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
         files = [generated_file()]
     for file in files:
         print(load_file(file, target).summary())
-    run_dbt(["build"], target)
+    run_dbt(REFRESH, target)
     outputs = [*charts.render(target), *report.render(target)]
     _print_summary(target, outputs, time.monotonic() - started)
     return 0
