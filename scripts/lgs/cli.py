@@ -33,6 +33,13 @@ target_option = click.option(
 )
 
 
+def _print(lines: list[str]) -> int:
+    """A command's lines for the user (where its outputs are), flushed at once."""
+    for line in lines:
+        print(line, flush=True)
+    return 0
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 def lgs() -> None:
     """The London Gift Shop analytics tool: warehouse, loader, generator, outputs.
@@ -154,9 +161,7 @@ def charts(out: str | None, target: Target) -> int:
     """Draw the PNG charts from the marts (default <LGS_OUTPUT_DIR or output>/charts)."""
     from lgs import charts as module
 
-    for line in module.render(target, Path(out) if out else None):
-        print(line)
-    return 0
+    return _print(module.render(target, Path(out) if out else None))
 
 
 @lgs.command()
@@ -166,9 +171,7 @@ def report(out: str | None, target: Target) -> int:
     """Write the self-contained HTML report (default <LGS_OUTPUT_DIR or output>/report.html)."""
     from lgs import report as module
 
-    for line in module.render(target, Path(out) if out else None):
-        print(line)
-    return 0
+    return _print(module.render(target, Path(out) if out else None))
 
 
 @lgs.command()
@@ -181,8 +184,7 @@ def docs(port: int, no_serve: bool, target: Target) -> int:
 
     if not no_serve:
         module.check_port(port)
-    for line in module.generate(target):
-        print(line, flush=True)
+    _print(module.generate(target))
     if not no_serve:
         module.serve(target, port)
     return 0
