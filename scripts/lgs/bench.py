@@ -5,14 +5,13 @@ it is present, else 1,067,370 generated rows), 10x and, with `--with-100x`, 100x
 generated rows:
 
 - load time and rows per second into each target;
-- full `dbt build --full-refresh` (models and tests) and its peak memory (dbt and, for
-  PostgreSQL, the server processes);
+- full `dbt build --full-refresh` as `lgs run` builds (seeds, models and data tests:
+  `lgs.dbt.REFRESH`) and its peak memory (dbt and, for PostgreSQL, the server);
 - incremental refresh after appending one new day of invoices (about 2,000 lines):
-  `dbt build` (models and tests) and `dbt run` (models only);
-- the pandas way on the same file: the test suite's pandas computation of every mart
-  (`scripts/tests/oracle.py`, `read_csv` + `groupby` + `qcut`, as the notebooks did) in
-  a child process, its time and peak memory (capped, so that 100x cannot take the
-  machine down);
+  the same `dbt build` and `dbt run` (models only);
+- the pandas way on the same file: every mart computed the notebooks' way
+  (`lgs.pandas_way`: `read_csv` + `groupby` + `qcut`) in a child process, its time and
+  peak memory (capped, so that 100x cannot take the machine down);
 - ratios: full build / pandas, incremental / full, 10x / 1x.
 
 dbt's own start-up (reading the project, connecting) is part of every dbt figure; the
@@ -20,12 +19,13 @@ dbt's own start-up (reading the project, connecting) is part of every dbt figure
 
 Results are printed as a table and written as JSON (`<output>/bench.json`). The bench
 uses its own database (`lgs_bench`) and DuckDB file (`<state>/bench/`), never the
-warehouse `make run` built.
+warehouse `make run` built, and runs dbt as `lgs` does (`lgs.dbt.run_dbt`), with its
+artifacts in `<state>/bench/dbt-target/<target>`.
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import json
 import os
 import platform
@@ -34,15 +34,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from lgs import embedded, settings, targets
-from lgs.dbt import dbt_executable, environment
-from lgs.errors import LgsError
+from lgs import embedded, settings
+from lgs.dbt import REFRESH, dbt_executable, run_dbt
+from lgs.targets import Target
 
 BASE_ROWS = 1_067_370
 DAY_ROWS = 2_000
@@ -97,6 +98,13 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
 
+    @contextlib.contextmanager
+    def watching(self, pid: int) -> Iterator[PeakMemory]:
+        """Sample `pid` too while the block runs (`run_dbt(watch=...)` gives dbt's pid)."""
+        self.roots.append(pid)
+        with self:
+            yield self
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, self.sample())
@@ -119,48 +127,23 @@ class PeakMemory:
         return total
 
 
-def _server_pids(target: str) -> list[int]:
-    if target != "dev":
-        return []
-    state = embedded.status()
-    return [state.pid] if state.running and state.pid else []
-
-
-def run_dbt(args: list[str], target: str, env: dict[str, str]) -> Step:
-    """Run dbt, measuring wall time, peak memory and dbt's own elapsed time."""
+def measure_dbt(args: list[str], target: Target) -> Step:
+    """Run dbt, measuring wall time, peak memory (with the server lgs runs for the target)
+    and dbt's own elapsed time."""
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [dbt_executable(), *args, "--target", target],
-        cwd=settings.project_dir(),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    with PeakMemory([proc.pid, *_server_pids(target)]) as memory:
-        output, _ = proc.communicate()
+    memory = PeakMemory(target.server_pids())
+    run_dbt(args, target, capture=True, watch=memory.watching)
     seconds = time.monotonic() - started
-    if proc.returncode != 0:
-        tail = "\n".join(output.splitlines()[-30:])
-        raise LgsError(f"dbt {' '.join(args)} failed on {target} during the bench:\n{tail}")
     elapsed = None
-    results = Path(env["DBT_TARGET_PATH"]) / "run_results.json"
+    results = target.dbt_target_path() / "run_results.json"
     if results.exists():
         elapsed = float(json.loads(results.read_text()).get("elapsed_time", 0.0))
     return Step(seconds, memory.peak / 1024**2, elapsed)
 
 
 def run_pandas(path: Path) -> Step:
-    """The pandas way on `path`, in a child process with a memory cap and a timeout."""
-    oracle = settings.project_dir() / "scripts" / "tests" / "oracle.py"
-    code = (
-        "import importlib.util, resource, sys, time\n"
-        f"spec = importlib.util.spec_from_file_location('oracle', {str(oracle)!r})\n"
-        "oracle = importlib.util.module_from_spec(spec); spec.loader.exec_module(oracle)\n"
-        "t = time.monotonic()\n"
-        f"marts = oracle.compute_marts([{str(path)!r}])\n"
-        "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    )
+    """The pandas way on `path` (`lgs.pandas_way`), in a child process with a memory cap
+    and a timeout."""
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (PANDAS_MEMORY_CAP, PANDAS_MEMORY_CAP))
@@ -168,7 +151,7 @@ def run_pandas(path: Path) -> Step:
     started = time.monotonic()
     try:
         result = subprocess.run(
-            [sys.executable, "-c", code],
+            [sys.executable, "-m", "lgs.pandas_way", str(path)],
             capture_output=True,
             text=True,
             timeout=PANDAS_TIMEOUT,
@@ -234,26 +217,7 @@ def _day_files(folder: Path, first_invoice_no: int) -> list[Path]:
 # --- one target at one scale ---------------------------------------------------------
 
 
-def _fresh_target(target: str, folder: Path) -> dict[str, str]:
-    """Environment overrides pointing `target` at an empty bench database."""
-    if target == "duckdb":
-        path = folder / "bench.duckdb"
-        for stale in folder.glob("bench.duckdb*"):
-            stale.unlink()
-        return {"LGS_DUCKDB_PATH": str(path)}
-    if target == "dev":
-        embedded.start()
-    with targets.connection(target) as conn:
-        conn.autocommit = True
-        cur = conn.cursor()
-        cur.execute(f'drop database if exists "{BENCH_DATABASE}" with (force)')
-        cur.execute(f'create database "{BENCH_DATABASE}"')
-    return (
-        {"LGS_PG_DATABASE": BENCH_DATABASE} if target == "dev" else {"PGDATABASE": BENCH_DATABASE}
-    )
-
-
-def _charts_and_report(target: str, out: Path) -> Step:
+def _charts_and_report(target: Target, out: Path) -> Step:
     """`lgs charts` and `lgs report` from scratch, in one process as `make run` does."""
     import shutil
 
@@ -268,16 +232,19 @@ def _charts_and_report(target: str, out: Path) -> Step:
 
 
 def bench_one(
-    scale: int, target: str, data: Path, rows: int, label: str, days: list[Path], folder: Path
+    scale: int, target: Target, data: Path, rows: int, label: str, days: list[Path], folder: Path
 ) -> Result:
+    """One target at one scale, in an empty bench database of its own."""
     from lgs.load import load_file
 
-    result = Result(scale, target, rows, label)
-    overrides = _fresh_target(target, folder)
+    result = Result(scale, target.name, rows, label)
+    target.start()
+    overrides = {
+        **target.fresh(BENCH_DATABASE, folder),
+        "DBT_TARGET_PATH": str(folder / "dbt-target"),
+        "DBT_LOG_PATH": str(folder / "dbt-logs"),
+    }
     with settings.overridden(overrides):
-        env = environment(target)
-        env["DBT_TARGET_PATH"] = str(folder / f"dbt-target-{target}")
-        env["DBT_LOG_PATH"] = str(folder / f"dbt-logs-{target}")
         started = time.monotonic()
         loaded = load_file(data, target, progress=False)
         result.load = Step(time.monotonic() - started)
@@ -287,17 +254,17 @@ def bench_one(
             f"in {result.load.seconds:.1f} s",
             flush=True,
         )
-        result.full_build = run_dbt(["build", "--full-refresh"], target, env)
+        result.full_build = measure_dbt([*REFRESH, "--full-refresh"], target)
         print(f"  {target} {scale}x: full build {result.full_build.seconds:.1f} s", flush=True)
         result.charts_report = _charts_and_report(target, folder / f"outputs-{target}-{scale}x")
         started = time.monotonic()
         day = load_file(days[0], target, progress=False)
         result.day_load = Step(time.monotonic() - started)
         result.extra["day_rows"] = day.rows_loaded
-        result.incremental_build = run_dbt(["build"], target, env)
+        result.incremental_build = measure_dbt(list(REFRESH), target)
         load_file(days[1], target, progress=False)
-        result.incremental_run = run_dbt(["run"], target, env)
-        result.full_run = run_dbt(["run", "--full-refresh"], target, env)
+        result.incremental_run = measure_dbt(["run"], target)
+        result.full_run = measure_dbt(["run", "--full-refresh"], target)
         print(
             f"  {target} {scale}x: incremental build {result.incremental_build.seconds:.1f} s, "
             f"run {result.incremental_run.seconds:.1f} s; full run {result.full_run.seconds:.1f} s",
@@ -325,7 +292,7 @@ def machine() -> dict[str, Any]:
 
 def bench(
     scales: list[int],
-    target_names: list[str],
+    chosen: list[Target],
     *,
     rows: int = BASE_ROWS,
     use_real: bool = True,
@@ -339,8 +306,8 @@ def bench(
         data, n_rows, label, next_invoice = _data_file(scale, rows, folder, use_real)
         days = _day_files(folder, next_invoice)
         print(f"{scale}x: {label} ({data.name})", flush=True)
-        names = [t for t in target_names if scale < 100 or t == "duckdb"]
-        for target in names:
+        # 100x (about 107M rows) on DuckDB only: PostgreSQL would take hours
+        for target in [t for t in chosen if scale < 100 or t.kind == "duckdb"]:
             results.append(bench_one(scale, target, data, n_rows, label, days, folder))
         print(f"  pandas {scale}x ...", flush=True)
         pandas[scale] = run_pandas(data)
@@ -432,33 +399,3 @@ def table(results: list[Result], pandas: dict[int, Step], ratio_rows: list[dict[
             f"{scale_ratios or '-'} |"
         )
     return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--scales", default="1,10", help="comma-separated data scales (default 1,10)"
-    )
-    parser.add_argument(
-        "--with-100x", action="store_true", help="also 100x (about 107M rows, duckdb only)"
-    )
-    parser.add_argument(
-        "--targets", default="dev,duckdb", help="comma-separated targets (default dev,duckdb)"
-    )
-    parser.add_argument("--rows", type=int, default=BASE_ROWS, help="rows of generated 1x data")
-    parser.add_argument(
-        "--no-real", action="store_true", help="generate 1x even when the real file exists"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="JSON output (default <output>/bench.json)"
-    )
-
-
-def command(args: argparse.Namespace) -> int:
-    scales = sorted(
-        {int(s) for s in args.scales.split(",") if s.strip()} | ({100} if args.with_100x else set())
-    )
-    names = [t.strip() for t in args.targets.split(",") if t.strip()]
-    for name in names:
-        targets.check_target(name)
-    bench(scales, names, rows=args.rows, use_real=not args.no_real, out=args.out)
-    return 0

@@ -21,7 +21,6 @@ can compare them with the marts.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import math
@@ -38,6 +37,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from lgs.targets import Target
 
 MARTS_READ = (
     "invoices",
@@ -161,7 +162,7 @@ def read_chart_data(reader: MartReader) -> ChartData:
     )
 
 
-def chart_data(target: str) -> ChartData:
+def chart_data(target: str | Target) -> ChartData:
     with MartReader(target) as reader:
         return read_chart_data(reader)
 
@@ -828,24 +829,8 @@ def write_pngs(images: dict[str, bytes], out: Path) -> list[Path]:
     return written
 
 
-def render(target: str, out: Path | None = None) -> list[str]:
+def render(target: str | Target, out: Path | None = None) -> list[str]:
     """Draw the charts from `target`'s marts into `out` (default `<output>/charts`)."""
     folder = (out or charts_dir()).resolve()
     written = write_pngs(pngs(chart_data(target), reuse_from=folder), folder)
     return [f"charts: {folder}/ ({len(written)} PNG)"]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--out",
-        metavar="DIR",
-        default=None,
-        help="folder for the PNG files (default: <LGS_OUTPUT_DIR or output>/charts)",
-    )
-
-
-def command(args: argparse.Namespace) -> int:
-    out = getattr(args, "out", None)
-    for line in render(args.target, Path(out) if out else None):
-        print(line)
-    return 0

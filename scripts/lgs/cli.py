@@ -1,66 +1,129 @@
 """`lgs`: the command line of the London Gift Shop analytics project.
 
-    lgs warehouse start|stop|status|url   the warehouse (`dev` = embedded PostgreSQL)
-    lgs load FILE...                      invoice files into the raw layer
-    lgs generate --rows N --seed S --out FILE   realistic synthetic invoices
-    lgs run                               everything `make run` does
-    lgs charts | report | bench           outputs read from the marts
-
-Every command takes `--target dev|postgres|duckdb` (default `dev`).
+Every command is a click command registered on the `lgs` group below; each imports the
+module that does its work when it runs, so `lgs --help` stays quick. Errors a user can
+act on (`LgsError`) print one line `lgs: error: ...` and exit with their code (1; 2 for
+refused input; 3 for an unreachable warehouse); Ctrl-C exits 130 saying nothing changed.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from lgs import settings
+import click
+
+from lgs import targets
 from lgs.errors import LgsError
+from lgs.targets import Target
 
 
-def _add_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--target",
-        choices=settings.TARGETS,
-        default="dev",
-        help="warehouse: dev (embedded PostgreSQL, default), postgres (yours, PG* variables), "
-        "duckdb",
-    )
+def _target(ctx: click.Context, param: click.Parameter, value: str) -> Target:
+    return targets.get(value)
 
 
-def cmd_warehouse(args: argparse.Namespace) -> int:
-    from lgs import warehouse
+target_option = click.option(
+    "--target",
+    type=click.Choice(targets.NAMES),
+    default=targets.DEFAULT,
+    show_default=True,
+    callback=_target,
+    help="the warehouse: " + "; ".join(f"{t.name}, {t.about}" for t in targets.TARGETS.values()),
+)
 
-    return warehouse.command(args.action, args.target, port=args.port)
 
-
-def cmd_load(args: argparse.Namespace) -> int:
-    from lgs import warehouse
-    from lgs.load import load_file
-
-    if args.target == "dev":
-        warehouse.ensure_running()
-    for file in args.files:
-        result = load_file(file, args.target, replace=args.replace, max_rejects=args.max_rejects)
-        print(result.summary())
+def _print(lines: list[str]) -> int:
+    """A command's lines for the user (where its outputs are), flushed at once."""
+    for line in lines:
+        print(line, flush=True)
     return 0
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from lgs.generate import generate
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def lgs() -> None:
+    """The London Gift Shop analytics tool: warehouse, loader, generator, outputs.
 
-    result = generate(
-        args.rows,
-        args.seed,
-        Path(args.out),
-        start=args.start,
-        end=args.end,
-        extracts=args.extracts,
-        first_invoice_no=args.first_invoice_no,
-        customers=args.customers,
+    Every command that reads or writes a warehouse takes --target (default dev).
+    """
+
+
+@lgs.command()
+@click.argument("action", type=click.Choice(["start", "stop", "status", "url"]))
+@click.option(
+    "--port",
+    type=int,
+    metavar="N",
+    help="start the embedded PostgreSQL on port N for this command (default LGS_PG_PORT, "
+    "see profiles.yml). dbt and later lgs commands read LGS_PG_PORT: `export LGS_PG_PORT=N` "
+    "to keep using a server started with --port N (the command says so); status and url "
+    "show the port the server really runs on",
+)
+@target_option
+def warehouse(action: str, port: int | None, target: Target) -> int:
+    """Start, stop or describe the warehouse (dev: the embedded PostgreSQL)."""
+    from lgs import warehouse as module
+
+    return module.command(action, target, port=port)
+
+
+@lgs.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--replace", is_flag=True, help="reload a file that was already loaded")
+@click.option(
+    "--max-rejects",
+    type=int,
+    default=0,
+    metavar="N",
+    help="accept a file with up to N unreadable rows, kept in raw.rejected_lines "
+    "(default 0: refuse the file)",
+)
+@target_option
+def load(files: tuple[str, ...], replace: bool, max_rejects: int, target: Target) -> int:
+    """Load invoice files (UCI CSV/xlsx, the older layout, a pg_dump of retail)."""
+    from lgs.load import load_file
+
+    target.start()
+    for file in files:
+        print(load_file(file, target, replace=replace, max_rejects=max_rejects).summary())
+    return 0
+
+
+@lgs.command()
+@click.option("--rows", type=int, default=1_067_370, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--out", required=True, help="output file (.csv or .csv.gz)")
+@click.option("--start", default="2009-12-01", show_default=True, help="first day")
+@click.option("--end", default="2011-12-09 12:50", show_default=True, help="last instant")
+@click.option(
+    "--extracts", type=int, default=2, show_default=True, help="overlapping extracts in the file"
+)
+@click.option("--first-invoice-no", type=int, default=489434, show_default=True)
+@click.option(
+    "--customers", type=int, default=None, help="customer pool (default: scales with rows)"
+)
+def generate(
+    rows: int,
+    seed: int,
+    out: str,
+    start: str,
+    end: str,
+    extracts: int,
+    first_invoice_no: int,
+    customers: int | None,
+) -> int:
+    """Write a realistic synthetic invoice file (II CSV layout)."""
+    from lgs.generate import generate as write
+
+    result = write(
+        rows,
+        seed,
+        Path(out),
+        start=start,
+        end=end,
+        extracts=extracts,
+        first_invoice_no=first_invoice_no,
+        customers=customers,
         progress=sys.stderr.isatty(),
     )
     print(
@@ -70,156 +133,104 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from lgs import run
+@lgs.command()
+@click.option(
+    "--data", default=None, help="a file or folder to load (default: data/, else generated)"
+)
+@target_option
+def run(data: str | None, target: Target) -> int:
+    """Everything `make run` does: warehouse, load, dbt build, charts, report."""
+    from lgs import run as module
 
-    return run.run(data=args.data, target=args.target)
-
-
-def cmd_lint(args: argparse.Namespace) -> int:
-    """sqlfluff (dbt templater) over the SQL, compiled against a throw-away DuckDB file."""
-    import subprocess
-    import tempfile
-
-    from lgs.dbt import environment
-
-    with tempfile.TemporaryDirectory(prefix="lgs-lint-") as scratch:
-        env = environment("duckdb")
-        env["LGS_DUCKDB_PATH"] = str(Path(scratch) / "lint.duckdb")
-        env["DBT_TARGET_PATH"] = str(Path(scratch) / "target")
-        env["DBT_LOG_PATH"] = str(Path(scratch) / "logs")
-        sqlfluff = Path(sys.executable).with_name("sqlfluff")
-        paths = [p for p in args.paths if (settings.project_dir() / p).exists()]
-        result = subprocess.run(
-            [str(sqlfluff), "lint", *paths],
-            cwd=settings.project_dir(),
-            env=env,
-            check=False,
-        )
-    return result.returncode
+    return module.run(data=data, target=target)
 
 
-def _module_arguments(module: str, parser: argparse.ArgumentParser) -> None:
-    """Let a command's module add its own options (`add_arguments(parser)`), if it exists."""
-    import importlib
-    import importlib.util
+@lgs.command()
+@click.argument("paths", nargs=-1)
+def lint(paths: tuple[str, ...]) -> int:
+    """sqlfluff over the models, tests, analyses and the loader's SQL."""
+    from lgs import lint as module
 
-    if importlib.util.find_spec(f"lgs.{module}") is None:
-        return
-    add = getattr(importlib.import_module(f"lgs.{module}"), "add_arguments", None)
-    if add is not None:
-        add(parser)
+    return module.lint(list(paths) or list(module.DEFAULT_PATHS))
 
 
-def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
-    def call(args: argparse.Namespace) -> int:
-        import importlib
+@lgs.command()
+@click.option("--out", metavar="DIR", default=None, help="folder for the PNG files")
+@target_option
+def charts(out: str | None, target: Target) -> int:
+    """Draw the PNG charts from the marts (default <LGS_OUTPUT_DIR or output>/charts)."""
+    from lgs import charts as module
 
-        return int(importlib.import_module(f"lgs.{module}").command(args))
-
-    return call
+    return _print(module.render(target, Path(out) if out else None))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lgs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+@lgs.command()
+@click.option("--out", metavar="FILE", default=None, help="the HTML file to write")
+@target_option
+def report(out: str | None, target: Target) -> int:
+    """Write the self-contained HTML report (default <LGS_OUTPUT_DIR or output>/report.html)."""
+    from lgs import report as module
 
-    wh = sub.add_parser("warehouse", help="start, stop or describe the warehouse")
-    wh.add_argument("action", choices=["start", "stop", "status", "url"])
-    wh.add_argument(
-        "--port",
-        type=int,
-        metavar="N",
-        help="start the embedded PostgreSQL on port N for this command (default LGS_PG_PORT, "
-        "else 54329). dbt and later lgs commands read LGS_PG_PORT: `export LGS_PG_PORT=N` to "
-        "keep using a server started with --port N (the command says so); status and url "
-        "show the port the server really runs on",
-    )
-    _add_target(wh)
-    wh.set_defaults(func=cmd_warehouse)
+    return _print(module.render(target, Path(out) if out else None))
 
-    ld = sub.add_parser(
-        "load", help="load invoice files (UCI CSV/xlsx, older layout, pg_dump of retail)"
-    )
-    ld.add_argument("files", nargs="+", metavar="FILE")
-    ld.add_argument("--replace", action="store_true", help="reload a file that was already loaded")
-    ld.add_argument(
-        "--max-rejects",
-        type=int,
-        default=0,
-        metavar="N",
-        help="accept a file with up to N unreadable rows, kept in raw.rejected_lines "
-        "(default 0: refuse the file)",
-    )
-    _add_target(ld)
-    ld.set_defaults(func=cmd_load)
 
-    gen = sub.add_parser(
-        "generate", help="write a realistic synthetic invoice file (II CSV layout)"
-    )
-    gen.add_argument("--rows", type=int, default=1_067_370)
-    gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--out", required=True, help="output file (.csv or .csv.gz)")
-    gen.add_argument("--start", default="2009-12-01", help="first day (default 2009-12-01)")
-    gen.add_argument(
-        "--end", default="2011-12-09 12:50", help="last instant (default 2011-12-09 12:50)"
-    )
-    gen.add_argument(
-        "--extracts", type=int, default=2, help="overlapping extracts in the file (default 2)"
-    )
-    gen.add_argument("--first-invoice-no", type=int, default=489434)
-    gen.add_argument(
-        "--customers", type=int, default=None, help="customer pool size (default: scales with rows)"
-    )
-    _add_target(gen)
-    gen.set_defaults(func=cmd_generate)
+@lgs.command()
+@click.option("--port", type=int, default=8080, show_default=True, help="port on 127.0.0.1")
+@click.option("--no-serve", is_flag=True, help="only generate the docs and the single page")
+@target_option
+def docs(port: int, no_serve: bool, target: Target) -> int:
+    """Generate the dbt docs (and a single-file page) and serve them on 127.0.0.1."""
+    from lgs import docs as module
 
-    rn = sub.add_parser(
-        "run", help="everything `make run` does: warehouse, load, dbt build, charts, report"
-    )
-    rn.add_argument(
-        "--data", default=None, help="a file or folder to load (default: data/, else generated)"
-    )
-    _add_target(rn)
-    rn.set_defaults(func=cmd_run)
+    if not no_serve:
+        module.check_port(port)
+    _print(module.generate(target))
+    if not no_serve:
+        module.serve(target, port)
+    return 0
 
-    lint = sub.add_parser("lint", help="sqlfluff over the models, tests, macros and analyses")
-    lint.add_argument("paths", nargs="*", default=["models", "tests", "analyses"])
-    lint.set_defaults(func=cmd_lint)
 
-    for name, text in (
-        ("charts", "draw the PNG charts from the marts"),
-        ("report", "write the self-contained HTML report from the marts"),
-        ("docs", "generate the dbt docs (and a single-file page) and serve them on 127.0.0.1"),
-        ("bench", "measure load, build and refresh times against the pandas way"),
-    ):
-        extra = sub.add_parser(name, help=text)
-        _add_target(extra)
-        _module_arguments(name, extra)
-        extra.set_defaults(func=_lazy(name))
-    return parser
+@lgs.command()
+@click.option("--scales", default="1,10", show_default=True, help="comma-separated data scales")
+@click.option("--with-100x", is_flag=True, help="also 100x (about 107M rows, DuckDB only)")
+@click.option(
+    "--targets",
+    "target_names",
+    default="dev,duckdb",
+    show_default=True,
+    help="comma-separated targets",
+)
+@click.option("--rows", type=int, default=1_067_370, show_default=True, help="rows of 1x data")
+@click.option("--no-real", is_flag=True, help="generate 1x even when the real file exists")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON output")
+def bench(
+    scales: str, with_100x: bool, target_names: str, rows: int, no_real: bool, out: Path | None
+) -> int:
+    """Measure load, build and refresh times against the pandas way (output/bench.json)."""
+    from lgs import bench as module
+
+    chosen = {int(s) for s in scales.split(",") if s.strip()} | ({100} if with_100x else set())
+    names = [targets.get(t.strip()) for t in target_names.split(",") if t.strip()]
+    module.bench(sorted(chosen), names, rows=rows, use_real=not no_real, out=out)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        code = lgs.main(args=argv, prog_name="lgs", standalone_mode=False)
+    except click.ClickException as exc:  # a usage error: bad option, missing argument
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:  # click turns Ctrl-C into Abort
+        print("lgs: interrupted; nothing was changed", file=sys.stderr)
+        return 130
     except LgsError as exc:
         print(f"lgs: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except ValueError as exc:  # settings from the environment
         print(f"lgs: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("lgs: interrupted; nothing was changed", file=sys.stderr)
-        return 130
-
-
-def print_json(data: object) -> None:
-    print(json.dumps(data, indent=2, default=str))
+    return int(code or 0)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psutil
 
-from lgs import settings
+from lgs import settings, targets
 from lgs.errors import WarehouseError
 
 SYSTEM_USER = "embedded_postgres"
@@ -261,9 +261,15 @@ def _privileged_port(port: int, why: str) -> WarehouseError:
     return WarehouseError(
         f"port {port} on 127.0.0.1 cannot be used: permission denied ({why}; ports below "
         f"{limit} are privileged, only root or a program with CAP_NET_BIND_SERVICE may listen "
-        f"on them); choose a port from {limit} to 65535, e.g. "
-        f"`LGS_PG_PORT={settings.DEFAULT_PG_PORT} make run`"
+        f"on them); choose a port from {limit} to 65535, e.g. {_port_setting()}"
     )
+
+
+def _port_setting() -> str:
+    """How to choose the default port again (profiles.yml's default for the managed target)."""
+    dev = targets.managed()
+    names = targets.variables(dev.raw_output().get("port")) or ["its port in profiles.yml"]
+    return f"`{names[0]}={dev.default('port')} make run`"
 
 
 def _check_port(port: int) -> None:
@@ -368,7 +374,7 @@ def _remove_half_initialized(data: Path) -> None:
 def start(port: int | None = None) -> ServerStatus:
     """Start the server (initialising its data folder on first use) and create the
     `dev` database. Idempotent: an already running server is left as it is."""
-    port = port or settings.pg_port()
+    port = port or _settings().port
     data = pgdata()
     with _lifecycle_lock():
         current = status()
@@ -456,7 +462,7 @@ def _log_tail(lines: int = 15) -> str:
 def _ensure_database(port: int) -> None:
     import psycopg2
 
-    name = settings.pg_database()
+    name = _settings().database
     try:
         conn = psycopg2.connect(
             host="127.0.0.1", port=port, user=SUPERUSER, dbname="postgres", connect_timeout=10
@@ -473,6 +479,11 @@ def _ensure_database(port: int) -> None:
                 cur.execute(f'create database "{name}"')
     finally:
         conn.close()
+
+
+def _settings() -> targets.PostgresSettings:
+    """Port and database of the target this server is for (profiles.yml, `dev`)."""
+    return targets.managed().settings()
 
 
 def server_version() -> str:

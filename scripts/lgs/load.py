@@ -6,15 +6,19 @@ How a load runs:
    converted, streaming, to CSV text. Its sha256 decides whether it was loaded before:
    the same file again is a no-op, unless `replace=True`.
 2. DuckDB's CSV reader (multi-threaded, never the whole file in Python memory) reads the
-   text into a temporary table; for the `dev` and `postgres` targets an in-process DuckDB
-   does this work, for `duckdb` the target itself. Every value is checked there in SQL
-   (`CHECKS`), and the rows are split into extracts (`_extract_starts`).
+   text into a temporary table; for a PostgreSQL target an in-process DuckDB does this
+   work, for a DuckDB target the target itself. Every value is checked there in SQL, and
+   the rows are split into extracts (`sql/read.sql`).
 3. The good rows go into `raw.invoice_lines`, typed only where loss-free, with their
    provenance (load id, source file, extract number, source row). In PostgreSQL each load
    is its own partition, filled with `COPY ... FREEZE` and attached, so a reload drops
    one partition and the models read one load cheaply.
 4. `raw.loads` logs the load. Everything above is one transaction: any failure (bad data,
    full disk, Ctrl-C, a killed process) leaves the raw tables exactly as they were.
+
+The SQL is in `lgs/sql/` (`raw.sql` on every target, `read.sql` in the reading engine,
+`postgres.sql` and `duckdb.sql` for each kind's writer), rendered by `lgs.queries`.
+A load shows its progress on a terminal (tqdm), and says nothing otherwise.
 
 Bad rows: by default any row that cannot be read exactly (an unparseable quantity, price
 or date, a missing invoice number...) refuses the whole file, naming the file, the row,
@@ -51,99 +55,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from lgs import settings, targets
-from lgs.errors import InputError
-from lgs.progress import Progress
+from tqdm import tqdm
+
+from lgs import queries, settings, targets
+from lgs.errors import InputError, LgsError
 from lgs.sources import COLUMNS, LAYOUTS, Source, detect
+from lgs.targets import Target
 
-# The raw layer: what was received, typed only where the conversion is loss-free.
-RAW_TABLES = {
-    "loads": """
-        load_id bigint not null,
-        file_name text not null,
-        file_path text not null,
-        file_sha256 text not null,
-        file_format text not null,
-        extracts integer not null,
-        rows_read bigint not null,
-        rows_loaded bigint not null,
-        rows_rejected bigint not null,
-        started_at timestamp not null,
-        finished_at timestamp not null,
-        status text not null,
-        replaced_by_load_id bigint
-    """,
-    "invoice_lines": """
-        load_id bigint not null,
-        source_file text not null,
-        extract_no integer not null,
-        source_row bigint not null,
-        invoice_no text not null,
-        stock_code text not null,
-        description text,
-        quantity bigint not null,
-        invoice_date timestamp not null,
-        unit_price numeric(18, 4) not null,
-        customer_id text,
-        country text
-    """,
-    "rejected_lines": """
-        load_id bigint not null,
-        source_row bigint not null,
-        column_name text not null,
-        value text,
-        expected text not null,
-        invoice_no text,
-        stock_code text,
-        description text,
-        quantity text,
-        invoice_date text,
-        unit_price text,
-        customer_id text,
-        country text
-    """,
+# What each column must hold, by the column `find_bad_rows` (sql/read.sql) names as a
+# row's problem.
+EXPECTED = {
+    "invoice_no": "an invoice number such as 489434 or C489449",
+    "stock_code": "a stock code such as 85048",
+    "quantity": "a whole number such as 12 or -3",
+    "invoice_date": "a date and time as YYYY-MM-DD HH:MM:SS",
+    "unit_price": "a decimal price such as 2.55 (at most 4 decimals)",
+    "customer_id": "a whole customer id such as 13085 or 13085.0, or nothing",
+    "description": "text without NUL (0x00) characters",
+    "country": "text without NUL (0x00) characters",
 }
-
-# Checks on the text of every row: (column, condition flagging a bad value, what was
-# expected). The first failing check names a row's problem. Patterns are full matches.
-CHECKS: list[tuple[str, str, str]] = [
-    (
-        "invoice_no",
-        "invoice_no is null or trim(invoice_no) = '' or contains(invoice_no, chr(0))",
-        "an invoice number such as 489434 or C489449",
-    ),
-    (
-        "stock_code",
-        "stock_code is null or trim(stock_code) = '' or contains(stock_code, chr(0))",
-        "a stock code such as 85048",
-    ),
-    (
-        "quantity",
-        "quantity is null or not regexp_full_match(quantity, '-?[0-9]{1,15}')",
-        "a whole number such as 12 or -3",
-    ),
-    (
-        "invoice_date",
-        "invoice_date is null or not regexp_full_match(invoice_date, "
-        "'[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2})?') "
-        "or try_cast(invoice_date as timestamp) is null "
-        "or starts_with(invoice_date, '0000')",  # DuckDB reads year 0, PostgreSQL does not
-        "a date and time as YYYY-MM-DD HH:MM:SS",
-    ),
-    (
-        "unit_price",
-        "unit_price is null or not regexp_full_match(unit_price, '-?[0-9]{1,14}([.][0-9]{1,4})?')",
-        "a decimal price such as 2.55 (at most 4 decimals)",
-    ),
-    (
-        "customer_id",
-        "customer_id is not null and not regexp_full_match(customer_id, '[0-9]{1,18}([.]0+)?')",
-        "a whole customer id such as 13085 or 13085.0, or nothing",
-    ),
-    # PostgreSQL text cannot hold NUL: refuse it here, by name, for both targets
-    ("description", "contains(description, chr(0))", "text without NUL (0x00) characters"),
-    ("country", "contains(country, chr(0))", "text without NUL (0x00) characters"),
-]
 
 
 @dataclass
@@ -298,130 +228,112 @@ def _first_malformed_record(source: Source, header: str) -> InputError | None:
 
 
 class Engine:
-    """Stages one file in DuckDB, checks it and finds its extracts."""
+    """Stages one file in DuckDB, checks it and finds its extracts (sql/read.sql)."""
 
     def __init__(self, duck: Any) -> None:
         self.duck = duck
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        row = self.duck.execute(sql, params or []).fetchone()
+    def run(self, name: str, **context: Any) -> Any:
+        query = queries.render("read", name, **context)
+        return self.duck.execute(query.sql, query.params)
+
+    def scalar(self, name: str, **context: Any) -> Any:
+        row = self.run(name, **context).fetchone()
         return None if row is None else row[0]
 
     def stage(self, source: Source) -> int:
         import duckdb
 
-        columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS) + "}"
-        path = str(source.csv_path).replace("'", "''")
+        compression = "gzip" if source.gzipped else "none"
         try:
-            # row_number() over () follows the file order, which DuckDB's reader preserves
-            self.duck.execute(
-                "create temporary table load_text as select row_number() over () as source_row, * "
-                f"from read_csv('{path}', header = true, columns = {columns}, auto_detect = false, "
-                "delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-                f"null_padding = false, compression = '{'gzip' if source.gzipped else 'none'}')"
-            )
+            self.run("stage", path=str(source.csv_path), compression=compression)
         except duckdb.Error as exc:
             if _interrupted(exc):
                 raise KeyboardInterrupt from None
             raise _diagnose(source, str(exc)) from None
-        return int(self.scalar("select count(*) from load_text"))
+        return int(self.scalar("count_rows"))
 
     def check(self) -> int:
-        cases = " ".join(f"when {bad} then {i}" for i, (_c, bad, _e) in enumerate(CHECKS, start=1))
-        self.duck.execute(
-            "create temporary table load_bad as select * from ("
-            f"select source_row, case {cases} end as problem, {', '.join(COLUMNS)} "
-            "from load_text) as checked where problem is not null"
-        )
-        total = int(self.scalar("select count(*) from load_bad"))
+        """Set the rows with a bad value aside (in load_bad); how many there are."""
+        self.run("find_bad_rows")
+        total = int(self.scalar("count_bad_rows"))
         if total:
-            self.duck.execute(
-                "delete from load_text where source_row in (select source_row from load_bad)"
-            )
+            self.run("drop_bad_rows")
         return total
 
     def bad_rows(self, limit: int) -> list[tuple[Any, ...]]:
-        return self.duck.execute(
-            f"select source_row, problem, {', '.join(COLUMNS)} from load_bad order by source_row "
-            "limit ?",
-            [limit],
-        ).fetchall()
+        return self.run("bad_rows", limit=limit).fetchall()
 
     def extract_starts(self) -> list[int]:
         """First rows of the extracts: the first row more than one day below the running
         maximum of the current extract starts the next one."""
-        starts = [int(self.scalar("select min(source_row) from load_text"))]
-        while True:
-            found = self.scalar(
-                "select min(source_row) from ("
-                "select source_row, invoiced_at, max(invoiced_at) over ("
-                "order by source_row rows between unbounded preceding and current row) "
-                "as running_max from (select source_row, cast(invoice_date as timestamp) "
-                "as invoiced_at from load_text where source_row >= ?) as lines"
-                ") as scanned where invoiced_at < running_max - interval '1 day'",
-                [starts[-1]],
-            )
-            if found is None:
-                return starts
+        starts = [int(self.scalar("first_row"))]
+        while (found := self.scalar("next_extract_start", first_row=starts[-1])) is not None:
             starts.append(int(found))
+        return starts
 
-    def typed_select(self, load_id: int, file_name: str, starts: list[int]) -> str:
+    def typed_lines(self, load_id: int, file_name: str, starts: list[int]) -> queries.Query:
         """The good rows as raw.invoice_lines columns (typing happens in the target)."""
-        if len(starts) == 1:
-            extract = "1"
-        else:
-            whens = " ".join(
-                f"when source_row >= {first} then {n}"
-                for n, first in reversed(list(enumerate(starts, start=1)))
-            )
-            extract = f"case {whens} end"
-        name = file_name.replace("'", "''")
-        return (
-            f"select {int(load_id)} as load_id, '{name}' as source_file, {extract} as extract_no, "
-            f"source_row, {', '.join(COLUMNS)} from load_text"
+        return queries.render(
+            "read",
+            "typed_lines",
+            load_id=load_id,
+            source_file=file_name,
+            starts=[int(first) for first in starts],
         )
 
 
-# --- the targets ----------------------------------------------------------------------------
+# --- the writers: one per kind of target -----------------------------------------------------
 
 
-class _Target:
-    param = "%s"
+class _Writer:
+    """Writes one load into a target, in one transaction. `steps`: the progress steps a
+    load into this kind of target takes."""
+
+    style = "%s"
+    steps = 3
+    partitioned = False  # raw.invoice_lines has one partition per load
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.cur = conn.cursor()
 
     def execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
-        self.cur.execute(sql.replace("%s", self.param), params)
+        self.cur.execute(sql, params)
 
-    def all(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[Any]:
-        self.execute(sql, params)
-        return self.cur.fetchall()
+    def run(self, file: str, name: str, **context: Any) -> list[Any]:
+        """Statement `name` of sql/<file>.sql; its rows (none for a statement without)."""
+        query = queries.render(file, name, style=self.style, **context)
+        self.execute(query.sql, query.params)
+        return self.cur.fetchall() if self.cur.description else []
 
     def begin(self) -> None:
         raise NotImplementedError
 
     def ensure_schema(self) -> None:
-        self.execute("create schema if not exists raw")
-        for name, columns in RAW_TABLES.items():
-            self.execute(
-                f"create table if not exists raw.{name} ({columns}){self.table_suffix(name)}"
-            )
-
-    def table_suffix(self, name: str) -> str:
-        return ""
+        for name in queries.names("raw"):
+            if name.startswith("create_"):
+                self.run("raw", name, partitioned=self.partitioned)
 
     def lock(self) -> None:
         """Serialise concurrent loads."""
 
+    def reader(self, workdir: Path) -> Engine:
+        """The DuckDB that reads the file: an in-process one of its own, in `workdir`."""
+        import duckdb
+
+        return Engine(duckdb.connect(config={"temp_directory": str(workdir / "spill")}))
+
     def insert_lines(
-        self, engine: Engine, select: str, load_id: int, workdir: Path, meter: Progress
+        self, engine: Engine, lines: queries.Query, load_id: int, workdir: Path, meter: tqdm
     ) -> None:
         raise NotImplementedError
 
     def drop_load(self, load_id: int) -> None:
-        self.execute("delete from raw.invoice_lines where load_id = %s", [load_id])
+        self.run("raw", "delete_lines", load_id=load_id)
+
+    def after_commit(self, load_id: int) -> None:
+        """Best-effort work once the load is committed (its failure fails nothing)."""
 
     def commit(self) -> None:
         self.conn.commit()
@@ -431,52 +343,54 @@ class _Target:
             self.conn.rollback()
 
 
-class _PostgresTarget(_Target):
+class _PostgresWriter(_Writer):
+    steps = 4  # the rows are copied into the server as a fourth step
+    partitioned = True
+
     def begin(self) -> None:
         self.conn.autocommit = False
 
-    def table_suffix(self, name: str) -> str:
-        return " partition by list (load_id)" if name == "invoice_lines" else ""
-
     def lock(self) -> None:
-        self.execute("lock table raw.loads in share row exclusive mode")
+        self.run("postgres", "lock_loads")
 
     def insert_lines(
-        self, engine: Engine, select: str, load_id: int, workdir: Path, meter: Progress
+        self, engine: Engine, lines: queries.Query, load_id: int, workdir: Path, meter: tqdm
     ) -> None:
-        """One partition per load: created, filled with COPY FREEZE (no later vacuum of
-        these rows, no WAL where the server allows it) and attached, in this transaction."""
+        """One partition per load: created, filled with COPY FREEZE and attached."""
         csv_path = workdir / "lines.csv"
-        quoted = str(csv_path).replace("'", "''")  # a quote in the state folder's name
-        engine.duck.execute(f"copy ({select}) to '{quoted}' (header false)")
-        meter.phase("copying into PostgreSQL", csv_path.stat().st_size)
-        part = f"raw.invoice_lines_load_{int(load_id)}"
-        self.execute(
-            f"create table {part} (like raw.invoice_lines including defaults, "
-            f"check (load_id = {int(load_id)}))"
-        )
-        with open(csv_path, "rb") as handle:
-            self.cur.copy_expert(
-                f"copy {part} from stdin with (format csv, freeze true)",
-                _Metered(handle, meter),
-                size=1 << 20,
-            )
-        self.execute(
-            f"alter table raw.invoice_lines attach partition {part} for values in ({int(load_id)})"
-        )
+        engine.run("export_lines", lines=lines, csv_path=str(csv_path))
+        meter.update()
+        meter.set_postfix_str("copying into PostgreSQL")
+        self.run("postgres", "create_partition", load_id=int(load_id))
+        copy = queries.render("postgres", "copy_partition", load_id=int(load_id)).sql
+        with (
+            open(csv_path, "rb") as handle,
+            tqdm.wrapattr(
+                handle,
+                "read",
+                total=csv_path.stat().st_size,
+                desc="copying",
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                leave=False,
+                disable=meter.disable,
+            ) as metered,
+        ):
+            self.cur.copy_expert(copy, metered, size=1 << 20)
+        self.run("postgres", "attach_partition", load_id=int(load_id))
 
     def drop_load(self, load_id: int) -> None:
-        self.execute(f"drop table if exists raw.invoice_lines_load_{int(load_id)}")
+        self.run("postgres", "drop_partition", load_id=int(load_id))
 
-    def analyze(self, load_id: int) -> None:
-        """Planner statistics of the new partition only: analysing the partitioned
-        table would sample every load, a cost that grows with the history."""
+    def after_commit(self, load_id: int) -> None:
+        """Fresh planner statistics of the new partition, for the models that read it."""
         self.conn.autocommit = True
-        self.execute(f"analyze raw.invoice_lines_load_{int(load_id)}")
+        self.run("postgres", "analyze_partition", load_id=int(load_id))
 
 
-class _DuckDBTarget(_Target):
-    param = "?"
+class _DuckDBWriter(_Writer):
+    style = "?"
 
     def __init__(self, conn: Any) -> None:
         # a DuckDB cursor is a second connection: keep one, so that the staging tables
@@ -485,44 +399,25 @@ class _DuckDBTarget(_Target):
         self.cur = conn
 
     def begin(self) -> None:
-        self.execute("begin transaction")
+        self.conn.execute("begin transaction")
+
+    def reader(self, workdir: Path) -> Engine:
+        """The target itself reads the file."""
+        return Engine(self.conn)
 
     def insert_lines(
-        self, engine: Engine, select: str, load_id: int, workdir: Path, meter: Progress
+        self, engine: Engine, lines: queries.Query, load_id: int, workdir: Path, meter: tqdm
     ) -> None:
-        self.execute(
-            f"insert into raw.invoice_lines select load_id, source_file, extract_no, source_row, "
-            "invoice_no, stock_code, description, cast(quantity as bigint), "
-            "cast(invoice_date as timestamp), cast(unit_price as decimal(18, 4)), customer_id, "
-            f"country from ({select}) as lines"
-        )
+        self.run("duckdb", "insert_lines", lines=lines)
 
 
-class _Metered:
-    """A file handed to COPY that moves the progress bar as it is read."""
-
-    def __init__(self, handle: BinaryIO, meter: Progress) -> None:
-        self._handle = handle
-        self._meter = meter
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._handle.read(size)
-        self._meter.advance(self._handle.tell())
-        return chunk
+WRITERS: dict[str, type[_Writer]] = {"postgres": _PostgresWriter, "duckdb": _DuckDBWriter}
 
 
-def _open_target(target: str) -> _Target:
-    conn = targets.connect(target)
-    return _DuckDBTarget(conn) if targets.is_duckdb(target) else _PostgresTarget(conn)
-
-
-def _engine_for(target_db: _Target, workdir: Path) -> Engine:
-    if isinstance(target_db, _DuckDBTarget):
-        return Engine(target_db.conn)
-    import duckdb
-
-    duck = duckdb.connect(config={"temp_directory": str(workdir / "spill")})
-    return Engine(duck)
+def _open_writer(target: Target) -> _Writer:
+    if target.kind not in WRITERS:
+        raise LgsError(f"lgs cannot load into a {target.kind} target ({target}) yet")
+    return WRITERS[target.kind](target.connect())
 
 
 # --- the load -----------------------------------------------------------------------------------
@@ -533,12 +428,13 @@ def _format_bad_rows(source: Source, rows: list[Any], total: int, max_rejects: i
     where = source.positions(int(row[0]) for row in rows)
     lines = []
     for row in rows:
-        source_row, problem = int(row[0]), int(row[1])
-        column, _bad, expected = CHECKS[problem - 1]
+        source_row, column = int(row[0]), str(row[1])
         index = COLUMNS.index(column)
         value = row[2 + index]
         shown = "nothing" if value is None else repr(value)
-        lines.append(f"  {where[source_row]}, column {header[index]}: {shown}; expected {expected}")
+        lines.append(
+            f"  {where[source_row]}, column {header[index]}: {shown}; expected {EXPECTED[column]}"
+        )
     more = f"\n  ... and {total - len(rows):,} more" if total > len(rows) else ""
     allowance = f"; --max-rejects allows {max_rejects:,}" if max_rejects else ""
     return (
@@ -550,7 +446,7 @@ def _format_bad_rows(source: Source, rows: list[Any], total: int, max_rejects: i
 
 def load_file(
     path: Path | str,
-    target: str = "dev",
+    target: str | Target = targets.DEFAULT,
     *,
     replace: bool = False,
     max_rejects: int = 0,
@@ -607,7 +503,7 @@ def _interrupted(exc: BaseException) -> bool:
 
 def _load_file(
     path: Path | str,
-    target: str,
+    target: str | Target,
     *,
     replace: bool,
     max_rejects: int,
@@ -624,83 +520,71 @@ def _load_file(
     if max_rejects < 0:
         raise InputError("--max-rejects must be 0 or more")
     digest = sha256_of(path)
-    db = _open_target(target)
+    db = _open_writer(targets.get(target))
     workdir = _new_workdir()
-    meter = Progress(4 if target != "duckdb" else 3, path.name, enabled=progress)
+    # a bar of the load's steps on a terminal (tqdm: `disable=None` is off elsewhere)
+    meter = tqdm(
+        total=db.steps,
+        desc=path.name,
+        unit="step",
+        leave=False,
+        disable=None if progress is None else not progress,
+        bar_format="{desc}: {bar} {n_fmt}/{total_fmt} steps, {postfix} {elapsed}",
+    )
     engine: Engine | None = None
     try:
         try:
             db.begin()
             db.ensure_schema()
             db.lock()
-            previous = [
-                int(r[0])
-                for r in db.all(
-                    "select load_id from raw.loads where file_sha256 = %s and status = 'loaded' "
-                    "order by load_id",
-                    [digest],
-                )
-            ]
+            previous = [int(r[0]) for r in db.run("raw", "previous_loads", sha256=digest)]
             if previous and not replace:
                 db.rollback()
                 return LoadResult(path, "unchanged", previous[-1], sha256=digest)
-            load_id = int(db.all("select coalesce(max(load_id), 0) + 1 from raw.loads")[0][0])
+            load_id = int(db.run("raw", "next_load_id")[0][0])
 
-            meter.phase("reading the file")
+            meter.set_postfix_str("reading the file")
             source = detect(path, workdir)
-            engine = _engine_for(db, workdir)
+            engine = db.reader(workdir)
             rows_read = engine.stage(source)
             if rows_read == 0:
                 raise InputError(f"{path}: has a header but no data rows")
-            meter.phase("checking every value")
+            meter.update()
+            meter.set_postfix_str("checking every value")
             bad_total = engine.check()
             if bad_total > max_rejects or bad_total == rows_read:
                 raise InputError(
                     _format_bad_rows(source, engine.bad_rows(5), bad_total, max_rejects)
                 )
             starts = source.extract_starts or engine.extract_starts()
+            meter.update()
 
-            meter.phase("writing raw.invoice_lines")
+            meter.set_postfix_str("writing raw.invoice_lines")
             for old in previous:
                 db.drop_load(old)
             if previous:
-                marks = ", ".join(["%s"] * len(previous))
-                db.execute(
-                    f"update raw.loads set status = 'replaced', replaced_by_load_id = %s "
-                    f"where load_id in ({marks})",
-                    [load_id, *previous],
-                )
-            db.insert_lines(
-                engine, engine.typed_select(load_id, path.name, starts), load_id, workdir, meter
-            )
+                db.run("raw", "mark_replaced", load_id=load_id, sha256=digest)
+            lines = engine.typed_lines(load_id, path.name, starts)
+            db.insert_lines(engine, lines, load_id, workdir, meter)
             if bad_total:
                 _insert_rejects(db, load_id, engine.bad_rows(bad_total))
-            extract_rows = [
-                int(r[1])
-                for r in db.all(
-                    "select extract_no, count(*) from raw.invoice_lines where load_id = %s "
-                    "group by extract_no order by extract_no",
-                    [load_id],
-                )
-            ]
-            db.execute(
-                "insert into raw.loads (load_id, file_name, file_path, file_sha256, file_format, "
-                "extracts, rows_read, rows_loaded, rows_rejected, started_at, finished_at, "
-                "status) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'loaded')",
-                [
-                    load_id,
-                    path.name,
-                    str(path),
-                    digest,
-                    source.file_format,
-                    len(starts),
-                    rows_read,
-                    rows_read - bad_total,
-                    bad_total,
-                    started_at,
-                    datetime.now(UTC).replace(tzinfo=None),
-                ],
+            extract_rows = [int(r[1]) for r in db.run("raw", "extract_rows", load_id=load_id)]
+            db.run(
+                "raw",
+                "record_load",
+                load_id=load_id,
+                file_name=path.name,
+                file_path=str(path),
+                sha256=digest,
+                file_format=source.file_format,
+                extracts=len(starts),
+                rows_read=rows_read,
+                rows_loaded=rows_read - bad_total,
+                rows_rejected=bad_total,
+                started_at=started_at,
+                finished_at=datetime.now(UTC).replace(tzinfo=None),
             )
+            meter.update()
             # the result is built inside the transaction: nothing that can fail comes
             # between the commit and the caller
             result = LoadResult(
@@ -731,28 +615,27 @@ def _load_file(
                     engine.duck.close()
             shutil.rmtree(workdir, ignore_errors=True)
         result.seconds = time.monotonic() - started
-        if isinstance(db, _PostgresTarget):
-            # fresh planner statistics for the models that read it next; the load is
-            # committed, so a failure here is no failure of the load
-            with contextlib.suppress(Exception):
-                db.analyze(load_id)
+        # the load is committed: a failure here is no failure of the load
+        with contextlib.suppress(Exception):
+            db.after_commit(load_id)
         return result
     finally:
         with contextlib.suppress(Exception):
             db.conn.close()
 
 
-def _insert_rejects(db: _Target, load_id: int, rows: list[Any]) -> None:
-    records = []
-    for row in rows:
-        source_row, problem, *values = row
-        column, _bad, expected = CHECKS[int(problem) - 1]
-        records.append(
-            [load_id, int(source_row), column, values[COLUMNS.index(column)], expected, *values]
+def _insert_rejects(db: _Writer, load_id: int, rows: list[Any]) -> None:
+    for source_row, column, *values in rows:
+        db.run(
+            "raw",
+            "record_rejected_line",
+            load_id=load_id,
+            source_row=int(source_row),
+            column_name=column,
+            value=values[COLUMNS.index(column)],
+            expected=EXPECTED[column],
+            **dict(zip(COLUMNS, values, strict=True)),
         )
-    marks = ", ".join(["%s"] * 13)
-    for record in records:
-        db.execute(f"insert into raw.rejected_lines values ({marks})", record)
 
 
 def _tmp_root() -> Path:
@@ -782,9 +665,9 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def ensure_raw_schema(target: str) -> None:
+def ensure_raw_schema(target: str | Target) -> None:
     """Create the empty raw tables (so `dbt build` works before the first load)."""
-    db = _open_target(target)
+    db = _open_writer(targets.get(target))
     try:
         db.begin()
         db.ensure_schema()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
-import os
 import re
 from collections.abc import Sequence
 from types import TracebackType
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from lgs import targets
 from lgs.errors import WarehouseError
+from lgs.targets import Target
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,9 +47,9 @@ _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _ORDER_TERM = re.compile(r"[a-z_][a-z0-9_]*( (asc|desc))?")
 
 
-def default_target() -> str:
+def default_target() -> Target:
     """`LGS_TARGET` when set (the notebook's way to choose), else `dev`."""
-    return targets.check_target(os.environ.get("LGS_TARGET") or "dev")
+    return targets.default()
 
 
 def _check_mart(name: str) -> str:
@@ -100,13 +100,13 @@ class MartReader:
     """A read-only connection to the marts of one target; remembers which marts it read
     (the exposures in `models/marts/_marts__exposures.yml` must list exactly those)."""
 
-    def __init__(self, target: str) -> None:
-        self.target = targets.check_target(target)
+    def __init__(self, target: str | Target) -> None:
+        self.target = targets.get(target)
         self.marts_read: set[str] = set()
         self._conn: Any = None
 
     def __enter__(self) -> MartReader:
-        self._conn = targets.connect(self.target, read_only=True)
+        self._conn = self.target.connect(read_only=True)
         return self
 
     def __exit__(
@@ -178,7 +178,7 @@ class MartReader:
 
 
 def read_mart(
-    target: str | None = None,
+    target: str | Target | None = None,
     mart: str = "monthly_sales",
     columns: Sequence[str] | None = None,
     *,

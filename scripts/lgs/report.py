@@ -17,7 +17,6 @@ by `lgs.page`, which also holds the page's building blocks (`Section`, `Table`, 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import math
 from collections.abc import Callable
@@ -32,6 +31,8 @@ from lgs.page import Cell, Chart, Column, Part, Row, Section, Table
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from lgs.targets import Target
 
 MARTS_READ = (*charts.MARTS_READ, "customers", "data_quality")
 
@@ -112,7 +113,7 @@ def read_report_data(reader: MartReader) -> ReportData:
     )
 
 
-def report_data(target: str) -> ReportData:
+def report_data(target: str | Target) -> ReportData:
     with MartReader(target) as reader:
         return read_report_data(reader)
 
@@ -629,7 +630,7 @@ def quality_table(quality: pd.DataFrame) -> Table:
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def build_html(data: ReportData, images: dict[str, bytes], target: str) -> str:
+def build_html(data: ReportData, images: dict[str, bytes], target: str | Target) -> str:
     """The page: `images` are the PNGs of `charts.pngs`, `target` the warehouse's name."""
     return page.render(
         "report.html.j2",
@@ -651,7 +652,7 @@ def report_path() -> Path:
     return settings.output_dir() / "report.html"
 
 
-def render(target: str, out: Path | None = None) -> list[str]:
+def render(target: str | Target, out: Path | None = None) -> list[str]:
     """Write the report from `target`'s marts to `out` (default `<output>/report.html`)."""
     path = (out or report_path()).resolve()
     data = report_data(target)
@@ -661,19 +662,3 @@ def render(target: str, out: Path | None = None) -> list[str]:
     partial.write_text(build_html(data, images, target), encoding="utf-8")
     partial.replace(path)
     return [f"report: {path}"]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--out",
-        metavar="FILE",
-        default=None,
-        help="the HTML file to write (default: <LGS_OUTPUT_DIR or output>/report.html)",
-    )
-
-
-def command(args: argparse.Namespace) -> int:
-    out = getattr(args, "out", None)
-    for line in render(args.target, Path(out) if out else None):
-        print(line)
-    return 0

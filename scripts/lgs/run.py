@@ -13,15 +13,14 @@ folder holding only such files stops the run: it does not fall back to generated
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 import time
 from pathlib import Path
 
 from lgs import settings, targets, warehouse
-from lgs.dbt import run_dbt
+from lgs.dbt import REFRESH, run_dbt
 from lgs.errors import InputError
+from lgs.targets import Target
 
 DATA_SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".sql", ".sql.gz", ".dump", ".backup")
 GENERATED_ROWS = 1_067_370
@@ -93,9 +92,11 @@ def generated_file() -> Path:
     return out
 
 
-def run(data: str | None = None, target: str = "dev") -> int:
+def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
+    from lgs import charts, report
     from lgs.load import load_file
 
+    target = targets.get(target)
     started = time.monotonic()
     files = data_files(data)  # first: a folder it cannot use changes nothing
     warehouse.ensure_running(target)
@@ -103,18 +104,14 @@ def run(data: str | None = None, target: str = "dev") -> int:
         files = [generated_file()]
     for file in files:
         print(load_file(file, target).summary())
-    run_dbt(["build"], target)
-    outputs: list[str] = []
-    for name in ("charts", "report"):
-        if importlib.util.find_spec(f"lgs.{name}") is not None:
-            module = importlib.import_module(f"lgs.{name}")
-            outputs.extend(module.render(target))
+    run_dbt(REFRESH, target)
+    outputs = [*charts.render(target), *report.render(target)]
     _print_summary(target, outputs, time.monotonic() - started)
     return 0
 
 
-def _print_summary(target: str, outputs: list[str], seconds: float) -> None:
-    info = targets.describe(target)
+def _print_summary(target: Target, outputs: list[str], seconds: float) -> None:
+    info = target.describe()
     print()
     print(f"Done in {seconds:.0f} s. The marts are in schema `marts` of the {target} warehouse:")
     for key in ("url", "psql", "path", "shell"):
@@ -122,15 +119,4 @@ def _print_summary(target: str, outputs: list[str], seconds: float) -> None:
             print(f"  {key:>5}: {info[key]}")
     for output in outputs:
         print(f"  {output}")
-    if target == "dev":
-        print(
-            "Stop the warehouse with `make stop` (.venv/bin/lgs warehouse stop); "
-            "`make run` starts it again."
-        )
-    elif target == "duckdb":
-        print(
-            "Nothing to stop: DuckDB runs inside each command that opens the file (one "
-            "writer at a time)."
-        )
-    else:
-        print("The postgres warehouse is your own server: lgs neither starts nor stops it.")
+    print(target.lifecycle)

@@ -1,6 +1,6 @@
 """`lgs warehouse start|stop|status|url` for each target.
 
-`--port N` (the `dev` target only) is the port for this one command: the server starts
+`--port N` (the managed `dev` target only) is the port for this one command: the server starts
 on N, the raw tables are created there and the URL printed is N's. dbt and every later
 `lgs` command read `LGS_PG_PORT` (default 54329), so when N is not that port the
 command says to `export LGS_PG_PORT=N`. `status` and `url` name the port the server
@@ -13,28 +13,32 @@ import os
 
 from lgs import embedded, settings, targets
 from lgs.errors import WarehouseError
+from lgs.targets import Target
 
 
-def ensure_running(target: str = "dev") -> None:
-    """Make the target usable: start the embedded server, create the raw tables."""
+def ensure_running(target: str | Target = targets.DEFAULT) -> None:
+    """Make the target usable: start the server lgs manages, create the raw tables."""
     from lgs.load import ensure_raw_schema
 
-    if target == "dev":
-        embedded.start()
+    target = targets.get(target)
+    target.start()
     ensure_raw_schema(target)
 
 
-def command(action: str, target: str, *, port: int | None = None) -> int:
+def command(action: str, target: str | Target, *, port: int | None = None) -> int:
+    target = targets.get(target)
     # the port dbt and later lgs commands use, read before --port changes it
-    configured = _configured_port(port) if target == "dev" else None
+    configured = _configured_port(port) if target.managed else None
     if port is not None:
-        if target != "dev":
-            raise WarehouseError("--port applies to the embedded `dev` warehouse only")
+        if not target.managed:
+            raise WarehouseError(
+                f"--port applies to the embedded `{targets.managed()}` warehouse only"
+            )
         if not 0 < port < 65536:
             raise WarehouseError(f"--port {port}: expected a port number (1-65535)")
-        os.environ["LGS_PG_PORT"] = str(port)  # this process: server, raw tables, URL
+        os.environ[_port_variable()] = str(port)  # this process: server, raw tables, URL
     if action == "start":
-        if target == "dev":
+        if target.managed:
             before = embedded.status()
             state = embedded.start(port)
             verb = "already running" if before.running else "started"
@@ -50,7 +54,7 @@ def command(action: str, target: str, *, port: int | None = None) -> int:
             print(_export_note(port, configured))
         return 0
     if action == "stop":
-        if target != "dev":
+        if not target.managed:
             print(f"the {target} warehouse is not managed by lgs; nothing to stop")
             return 0
         stopped = embedded.stop()
@@ -59,12 +63,12 @@ def command(action: str, target: str, *, port: int | None = None) -> int:
     if action == "status":
         return _status(target, configured)
     if action == "url":
-        if target != "dev":
+        if not target.managed:
             _print_url(target)
             return 0
         state = embedded.status()
-        used = state.port if state.running and state.port else settings.pg_port()
-        with settings.overridden({"LGS_PG_PORT": str(used)}):
+        used = state.port if state.running and state.port else target.settings().port
+        with settings.overridden({_port_variable(): str(used)}):
             _print_url(target)
         if not state.running:
             print(
@@ -77,10 +81,15 @@ def command(action: str, target: str, *, port: int | None = None) -> int:
     raise WarehouseError(f"unknown action {action!r}")
 
 
+def _port_variable() -> str:
+    """The variable profiles.yml reads the managed server's port from (LGS_PG_PORT)."""
+    return targets.variables(targets.managed().raw_output().get("port"))[0]
+
+
 def _configured_port(port: int | None) -> int | None:
     """LGS_PG_PORT (or its default); None when it is invalid but --port replaces it."""
     try:
-        return settings.pg_port()
+        return targets.managed().settings().port
     except ValueError:
         if port is None:
             raise
@@ -90,29 +99,31 @@ def _configured_port(port: int | None) -> int | None:
 def _export_note(port: int, configured: int | None) -> str:
     """What to do when the server's port is not the one dbt and lgs will read."""
     now = configured if configured is not None else "not a valid port now"
+    variable = _port_variable()
     return (
         f"note: the server listens on port {port}, but dbt and later lgs commands read "
-        f"LGS_PG_PORT ({now}); `export LGS_PG_PORT={port}` so that they reach it"
+        f"{variable} ({now}); `export {variable}={port}` so that they reach it"
     )
 
 
-def _print_url(target: str) -> None:
-    for key, value in targets.describe(target).items():
+def _print_url(target: Target) -> None:
+    for key, value in target.describe().items():
         print(f"{key:>9}: {value}")
 
 
-def _status(target: str, configured: int | None) -> int:
+def _status(target: Target, configured: int | None) -> int:
     overrides: dict[str, str] = {}
-    if target == "dev":
+    if target.managed:
         state = embedded.status()
         if state.running:
             print(
                 f"running: pid {state.pid}, 127.0.0.1:{state.port}, database "
-                f"{settings.pg_database()}, data {state.pgdata} ({embedded.server_version()})"
+                f"{targets.managed().settings().database}, data {state.pgdata} "
+                f"({embedded.server_version()})"
             )
             if state.port is not None and state.port != configured:
                 print(_export_note(state.port, configured))
-                overrides["LGS_PG_PORT"] = str(state.port)  # count its loads all the same
+                overrides[_port_variable()] = str(state.port)  # count its loads all the same
         else:
             note = (
                 " (a stale postmaster.pid will be cleared at start)" if state.stale_pid_file else ""
@@ -126,11 +137,11 @@ def _status(target: str, configured: int | None) -> int:
             )
             print(
                 f"stopped{note}: data {state.pgdata} ({init}); `lgs warehouse start` starts it "
-                f"on port {settings.pg_port()}"
+                f"on port {targets.managed().settings().port}"
             )
             return 3
     try:
-        with settings.overridden(overrides), targets.connection(target, read_only=True) as conn:
+        with settings.overridden(overrides), target.connection(read_only=True) as conn:
             cur = conn.cursor()
             cur.execute(
                 "select count(*), coalesce(sum(rows_loaded), 0) from raw.loads "

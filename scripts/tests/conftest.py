@@ -49,7 +49,11 @@ from tests_support import (  # noqa: E402
     generate_small,
 )
 
-from lgs import embedded  # noqa: E402
+from lgs import embedded, targets  # noqa: E402
+from lgs.targets import Target  # noqa: E402
+
+# the loader tests' input files (fixtures shared by the test_load_* modules)
+pytest_plugins = ["load_support"]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -93,31 +97,33 @@ def real_i() -> Path:
 
 
 @pytest.fixture(params=["dev", "duckdb"])
-def target(request: pytest.FixtureRequest) -> str:
-    if request.param == "dev":
+def target(request: pytest.FixtureRequest) -> Target:
+    """Each test runs on the embedded PostgreSQL (started once) and on DuckDB."""
+    target = targets.get(request.param)
+    if target.managed:
         request.getfixturevalue("pg_server")
-    return str(request.param)
+    return target
 
 
 @pytest.fixture
-def warehouse(target: str, request: pytest.FixtureRequest) -> Warehouse:
+def warehouse(target: Target, request: pytest.FixtureRequest) -> Warehouse:
     """An empty warehouse of its own for one test, on `target`."""
     return Warehouse.fresh(target, request.node.name, _BASE)
 
 
-_BUILT: dict[str, Warehouse] = {}
+_BUILT: dict[Target, Warehouse] = {}
 
 
 @pytest.fixture(scope="session")
-def build_small(small_data: GeneratedData) -> Callable[[str], Warehouse]:
+def build_small(small_data: GeneratedData) -> Callable[[str | Target], Warehouse]:
     """`build_small(target)`: a warehouse holding `small_data`, built once per target with
     the default vars and shared by the tests that only read it (do not change it: use
     `warehouse` for that)."""
 
-    def build(target: str) -> Warehouse:
+    def build(name: str | Target) -> Warehouse:
+        target = targets.get(name)
         if target not in _BUILT:
-            if target == "dev":
-                embedded.start()
+            target.start()
             wh = Warehouse.fresh(target, f"built_small_{target}", _BASE)
             wh.load(small_data.path)
             wh.dbt("build")
@@ -128,6 +134,6 @@ def build_small(small_data: GeneratedData) -> Callable[[str], Warehouse]:
 
 
 @pytest.fixture
-def built_small(target: str, build_small: Callable[[str], Warehouse]) -> Warehouse:
+def built_small(target: Target, build_small: Callable[[str | Target], Warehouse]) -> Warehouse:
     """The shared built warehouse of `target` (see `build_small`)."""
     return build_small(target)

@@ -65,9 +65,10 @@ _OUTPUTS: dict[str, Path] = {}
 def outputs(built: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The output folder of the target's warehouse, shared by the tests of this module
     (the report reuses the charts drawn there from the same data)."""
-    if built.target not in _OUTPUTS:
-        _OUTPUTS[built.target] = tmp_path_factory.mktemp(f"outputs-{built.target}")
-    return _OUTPUTS[built.target]
+    name = built.target.name
+    if name not in _OUTPUTS:
+        _OUTPUTS[name] = tmp_path_factory.mktemp(f"outputs-{name}")
+    return _OUTPUTS[name]
 
 
 def _with(wh: Warehouse, **env: str) -> Warehouse:
@@ -302,9 +303,10 @@ _REPORTS: dict[str, tuple[Path, str]] = {}
 @pytest.fixture
 def report_page(built: Warehouse, outputs: Path) -> tuple[Path, str]:
     """The report of the target's warehouse (written once, read by several tests)."""
-    if built.target not in _REPORTS:
-        _REPORTS[built.target] = _render_report(built, outputs)
-    return _REPORTS[built.target]
+    name = built.target.name
+    if name not in _REPORTS:
+        _REPORTS[name] = _render_report(built, outputs)
+    return _REPORTS[name]
 
 
 def _last_12_complete(sales: pd.DataFrame) -> tuple[int, int]:
@@ -625,6 +627,7 @@ def test_docs_describe_every_mart_column_and_the_exposures(
     result = wh.lgs("docs", "--no-serve", check=True)
     assert "dbt-docs.html" in result.stdout
     assert (tmp_path / "output" / "dbt-docs.html").stat().st_size > 100_000
+    target = target / "duckdb"  # dbt's folder of the target
     assert (target / "static_index.html").is_file() and (target / "index.html").is_file()
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())

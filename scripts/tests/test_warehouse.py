@@ -68,7 +68,7 @@ def test_start_is_idempotent_and_url_describes_it(own_server: dict[str, str]) ->
     assert (
         status.returncode == 0 and "running" in status.stdout and "(PostgreSQL) 18" in status.stdout
     )
-    with environment(own_server), targets.connection("dev") as conn:
+    with environment(own_server), targets.get("dev").connection() as conn:
         cur = conn.cursor()
         cur.execute("select current_database(), current_setting('server_version_num')::int")
         assert cur.fetchone() == ("lgs", pytest.approx(180000, abs=9999))
@@ -96,7 +96,10 @@ def test_start_with_port_uses_that_port_and_says_how_to_keep_it(
         f"LGS_PG_PORT ({own_server['LGS_PG_PORT']}); `export LGS_PG_PORT={port}`"
     )
     assert note in started.stdout
-    with environment(own_server | {"LGS_PG_PORT": str(port)}), targets.connection("dev") as conn:
+    with (
+        environment(own_server | {"LGS_PG_PORT": str(port)}),
+        targets.get("dev").connection() as conn,
+    ):
         cur = conn.cursor()
         cur.execute("select count(*) from raw.loads")
         assert cur.fetchone() == (0,)
@@ -137,7 +140,7 @@ def test_start_recovers_after_the_server_was_killed(own_server: dict[str, str]) 
         assert not stale.running and stale.stale_pid_file
     restarted = _lgs("warehouse", "start", env=own_server)
     assert restarted.returncode == 0, restarted.stderr
-    with environment(own_server), targets.connection("dev") as conn:
+    with environment(own_server), targets.get("dev").connection() as conn:
         cur = conn.cursor()
         cur.execute("select 1")
         assert cur.fetchone() == (1,)
@@ -179,7 +182,7 @@ def test_start_after_a_run_killed_during_initdb(own_server: dict[str, str]) -> N
     assert embedded.SERVER_CONF_MARK in conf.read_text()
     with environment(own_server):
         assert not embedded.initdb_marker().exists()
-        with targets.connection("dev") as conn:
+        with targets.get("dev").connection() as conn:
             cur = conn.cursor()
             cur.execute("select count(*) from raw.loads")
             assert cur.fetchone() == (0,)
@@ -342,7 +345,7 @@ def test_runs_as_an_ordinary_user(tmp_path: Path) -> None:
             os.environ.update(env)
             started = embedded.start()
             owner = psutil.Process(started.pid).username()
-            with targets.connection("dev") as conn:
+            with targets.get("dev").connection() as conn:
                 cur = conn.cursor()
                 cur.execute("select current_user, current_database()")
                 who = cur.fetchone()

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from lgs import settings, targets
-from lgs.dbt import dbt_executable
+from lgs.dbt import run_dbt
 from lgs.load import LoadResult, load_file
+from lgs.targets import Target
 
 PROJECT_DIR = settings.project_dir()
 REAL_DATA_DIR = Path(os.environ.get("LGS_REAL_DATA_DIR") or PROJECT_DIR.parent / "shared" / "data")
@@ -88,26 +89,15 @@ environment = settings.overridden
 class Warehouse:
     """One empty database (PostgreSQL) or file (DuckDB) of the test session."""
 
-    def __init__(self, target: str, env: dict[str, str]) -> None:
-        self.target = target
+    def __init__(self, target: str | Target, env: dict[str, str]) -> None:
+        self.target = targets.get(target)
         self.env = env
 
     @classmethod
-    def fresh(cls, target: str, name: str, base: Path) -> Warehouse:
+    def fresh(cls, target: str | Target, name: str, base: Path) -> Warehouse:
         slug = re.sub(r"[^a-z0-9_]+", "_", name.lower())[:40].strip("_") or "t"
-        if target == "duckdb":
-            path = base / "duckdb" / f"{slug}.duckdb"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            for stale in path.parent.glob(f"{slug}.duckdb*"):
-                stale.unlink()
-            return cls(target, {"LGS_DUCKDB_PATH": str(path)})
-        database = f"t_{slug}"
-        with targets.connection("dev") as conn:  # the session database exists already
-            conn.autocommit = True
-            cur = conn.cursor()
-            cur.execute(f'drop database if exists "{database}" with (force)')
-            cur.execute(f'create database "{database}"')
-        return cls(target, {"LGS_PG_DATABASE": database})
+        target = targets.get(target)
+        return cls(target, target.fresh(f"t_{slug}", base / "warehouses"))
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
@@ -122,7 +112,7 @@ class Warehouse:
         """Run the `lgs` command line in this warehouse."""
         env = {**os.environ, **self.env}
         result = subprocess.run(
-            [sys.executable, "-m", "lgs.cli", *args, "--target", self.target],
+            [sys.executable, "-m", "lgs.cli", *args, "--target", self.target.name],
             env=env,
             text=True,
             capture_output=True,
@@ -136,16 +126,9 @@ class Warehouse:
     def dbt(
         self, *args: str, vars: dict[str, Any] | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        from lgs.dbt import environment as dbt_environment
-
-        command = [dbt_executable(), *args, "--target", self.target]
-        if vars:
-            command += ["--vars", json.dumps(vars)]
+        command = [*args, *(["--vars", json.dumps(vars)] if vars else [])]
         with self.active():
-            env = dbt_environment(self.target)
-        result = subprocess.run(
-            command, cwd=PROJECT_DIR, env=env, text=True, capture_output=True, check=False
-        )
+            result = run_dbt(command, self.target, capture=True, check=False)
         if check and result.returncode != 0:
             tail = "\n".join(result.stdout.splitlines()[-60:])
             raise AssertionError(
@@ -154,8 +137,8 @@ class Warehouse:
         return result
 
     def query(self, sql: str) -> pd.DataFrame:
-        with self.active(), targets.connection(self.target) as conn:
-            if self.target == "duckdb":
+        with self.active(), self.target.connection() as conn:
+            if self.target.kind == "duckdb":
                 return conn.execute(sql).df()
             cur = conn.cursor()
             cur.execute(sql)
@@ -164,8 +147,8 @@ class Warehouse:
 
     def execute(self, sql: str) -> None:
         """Run a statement that changes the warehouse (committed)."""
-        with self.active(), targets.connection(self.target) as conn:
-            if self.target == "duckdb":
+        with self.active(), self.target.connection() as conn:
+            if self.target.kind == "duckdb":
                 conn.execute(sql)
                 return
             conn.cursor().execute(sql)
