@@ -1,7 +1,29 @@
 {#
     One row per data-quality fact the report states: what the figures include
     and what was dropped. Read from invoices and the load log, never lines.
+    `figures` holds every fact's figures in one row (<fact>__line_count,
+    <fact>__invoice_count, <fact>__note); the loop turns it into a row per
+    fact, and the seed data_quality_facts says what each fact counts. A new
+    fact: its three columns in `figures`, its name in `facts`, its row in the
+    seed.
 #}
+{%- set facts = [
+    'loaded_lines',
+    'overlap_lines_dropped',
+    'counted_lines',
+    'lines_without_customer',
+    'cancellation_lines',
+    'adjustment_lines',
+    'non_product_lines',
+    'zero_price_lines',
+    'negative_quantity_lines',
+    'rejected_rows',
+    'final_month',
+] %}
+{#- a figure a fact does not have, typed for the union of the facts -#}
+{%- set no_count = 'cast(null as ' ~ dbt.type_bigint() ~ ')' %}
+{%- set no_note = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
+
 with
 
 invoices as (
@@ -80,132 +102,92 @@ final_month as (
 
 ),
 
-metrics as (
+fact_descriptions as (
+
+    select * from {{ ref('data_quality_facts') }}
+
+),
+
+figures as (
 
     select
-        'loaded_lines' as metric,
-        'Invoice lines in the raw layer (current loads)' as description,
-        loaded.line_count,
-        cast(null as {{ dbt.type_bigint() }}) as invoice_count,
+        loaded.line_count as loaded_lines__line_count,
+        {{ no_count }} as loaded_lines__invoice_count,
         cast(loaded.load_count as {{ dbt.type_string() }})
-        || ' load(s)' as note
-    from loaded
+        || ' load(s)' as loaded_lines__note,
 
-    union all
-
-    select
-        'overlap_lines_dropped' as metric,
-        'Lines dropped because their invoice is in a later extract too'
-            as description,
-        loaded.line_count - totals.line_count as line_count,
-        null as invoice_count,
+        loaded.line_count - totals.line_count
+            as overlap_lines_dropped__line_count,
+        {{ no_count }} as overlap_lines_dropped__invoice_count,
         case
             when {{ var('dedupe_overlapping_extracts') }}
                 then 'each invoice counted once, from the latest extract'
             else 'deduplication switched off: overlapping days count twice'
-        end as note
-    from loaded cross join totals
+        end as overlap_lines_dropped__note,
 
-    union all
+        totals.line_count as counted_lines__line_count,
+        totals.invoice_count as counted_lines__invoice_count,
+        {{ no_note }} as counted_lines__note,
 
-    select
-        'counted_lines' as metric,
-        'Lines the marts count' as description,
-        totals.line_count,
-        totals.invoice_count,
-        null as note
-    from totals
+        totals.lines_without_customer as lines_without_customer__line_count,
+        totals.invoices_without_customer
+            as lines_without_customer__invoice_count,
+        {{ no_note }} as lines_without_customer__note,
 
-    union all
+        totals.cancellation_lines as cancellation_lines__line_count,
+        totals.cancellation_invoices as cancellation_lines__invoice_count,
+        {{ no_note }} as cancellation_lines__note,
 
-    select
-        'lines_without_customer' as metric,
-        'Lines without a customer id: in sales, not in user or RFM figures'
-            as description,
-        totals.lines_without_customer as line_count,
-        totals.invoices_without_customer as invoice_count,
-        null as note
-    from totals
+        totals.adjustment_lines as adjustment_lines__line_count,
+        totals.adjustment_invoices as adjustment_lines__invoice_count,
+        {{ no_note }} as adjustment_lines__note,
 
-    union all
+        totals.non_product_lines as non_product_lines__line_count,
+        {{ no_count }} as non_product_lines__invoice_count,
+        {{ no_note }} as non_product_lines__note,
 
-    select
-        'cancellation_lines' as metric,
-        'Lines of cancellation (C) invoices: negative quantities'
-            as description,
-        totals.cancellation_lines as line_count,
-        totals.cancellation_invoices as invoice_count,
-        null as note
-    from totals
+        totals.zero_price_lines as zero_price_lines__line_count,
+        {{ no_count }} as zero_price_lines__invoice_count,
+        {{ no_note }} as zero_price_lines__note,
 
-    union all
+        totals.negative_quantity_lines as negative_quantity_lines__line_count,
+        {{ no_count }} as negative_quantity_lines__invoice_count,
+        {{ no_note }} as negative_quantity_lines__note,
 
-    select
-        'adjustment_lines' as metric,
-        'Lines of bad-debt adjustment (A) invoices' as description,
-        totals.adjustment_lines as line_count,
-        totals.adjustment_invoices as invoice_count,
-        null as note
-    from totals
+        loaded.rejected_rows as rejected_rows__line_count,
+        {{ no_count }} as rejected_rows__invoice_count,
+        {{ no_note }} as rejected_rows__note,
 
-    union all
-
-    select
-        'non_product_lines' as metric,
-        'Lines with a non-product stock code (postage, fees, manual...)'
-            as description,
-        totals.non_product_lines as line_count,
-        null as invoice_count,
-        null as note
-    from totals
-
-    union all
-
-    select
-        'zero_price_lines' as metric,
-        'Lines with a zero unit price' as description,
-        totals.zero_price_lines as line_count,
-        null as invoice_count,
-        null as note
-    from totals
-
-    union all
-
-    select
-        'negative_quantity_lines' as metric,
-        'Lines outside cancellations with a negative quantity (write-offs)'
-            as description,
-        totals.negative_quantity_lines as line_count,
-        null as invoice_count,
-        null as note
-    from totals
-
-    union all
-
-    select
-        'rejected_rows' as metric,
-        'Unreadable rows skipped at load time (lgs load --max-rejects)'
-            as description,
-        loaded.rejected_rows as line_count,
-        null as invoice_count,
-        null as note
-    from loaded
-
-    union all
-
-    select
-        'final_month' as metric,
-        'The last month of data; partial when the data ends inside it'
-            as description,
-        final_month.line_count,
-        final_month.total_orders as invoice_count,
+        final_month.line_count as final_month__line_count,
+        final_month.total_orders as final_month__invoice_count,
         cast(final_month.year_month as {{ dbt.type_string() }})
         || case
             when final_month.is_partial then ' is partial: data ends '
             else ' is complete: data ends '
         end
-        || cast(final_month.last_line_at as {{ dbt.type_string() }}) as note
-    from final_month
+        || cast(final_month.last_line_at as {{ dbt.type_string() }})
+            as final_month__note,
+        -- without data there is no final month, and no row for it
+        final_month.year_month is not null as has_final_month
+
+    from loaded
+    cross join totals
+    left join final_month on 1 = 1
+
+),
+
+metrics as (
+
+    {% for fact in facts %}
+        select
+            '{{ fact }}' as metric,
+            {{ fact }}__line_count as line_count,
+            {{ fact }}__invoice_count as invoice_count,
+            {{ fact }}__note as note
+        from figures
+        {% if fact == 'final_month' %}where has_final_month{% endif %}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -213,7 +195,7 @@ final as (
 
     select
         metrics.metric,
-        metrics.description,
+        fact_descriptions.description,
         cast(metrics.line_count as {{ dbt.type_bigint() }}) as line_count,
         cast(metrics.invoice_count as {{ dbt.type_bigint() }}) as invoice_count,
         cast(
@@ -226,6 +208,8 @@ final as (
 
     from metrics
     cross join totals
+    left join fact_descriptions
+        on metrics.metric = fact_descriptions.metric
 
 )
 
