@@ -20,13 +20,77 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Rows whose `key` occurs in the rows of `relation` from the new loads. -#}
-{% macro touched_by_new_loads(key, relation) -%}
-    {{ key }} in (
-        select new_rows.{{ key }}
+{#-
+    Config of a model kept incrementally on the loads (the intermediate folder
+    is incremental, appending, by default; `invoices` passes
+    materialized='incremental' among the other keyword arguments, which go to
+    config() unchanged).
+
+    - unique_key: rows a new load re-delivers replace those of the same key
+      (delete+insert); without it, rows are appended;
+    - recompute_key: before the run, delete the rows of every key the new
+      loads touch (delete_keys_touched_by_new_loads); the model then appends
+      them recomputed;
+    - indexes, unique_indexes: columns indexed one by one on PostgreSQL (the
+      deletes look rows up by them); nothing on other adapters.
+-#}
+{% macro incremental_on_loads(
+    unique_key=none,
+    recompute_key=none,
+    indexes=[],
+    unique_indexes=[]
+) -%}
+    {%- set index_configs = [] -%}
+    {%- if target.type == 'postgres' -%}
+        {%- for column in unique_indexes -%}
+            {%- do index_configs.append({'columns': [column], 'unique': true}) -%}
+        {%- endfor -%}
+        {%- for column in indexes -%}
+            {%- do index_configs.append({'columns': [column]}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set hooks = [] -%}
+    {%- if recompute_key is not none -%}
+        {#- ref() here makes int_invoice_versions a parent of the model -#}
+        {%- do ref('int_invoice_versions') -%}
+        {%- do hooks.append(
+            "{{ delete_keys_touched_by_new_loads('" ~ recompute_key
+            ~ "', ref('int_invoice_versions')) }}"
+        ) -%}
+    {%- endif -%}
+    {{ config(
+        incremental_strategy='delete+insert' if unique_key else 'append',
+        unique_key=unique_key,
+        pre_hook=hooks,
+        indexes=index_configs,
+        **kwargs
+    ) }}
+{%- endmacro %}
+
+{#-
+    The "new loads" filter of the two models that read lines incrementally
+    (the deduplicated lines from staging, invoices from the deduplicated
+    lines), which must change together: on an incremental run, keep the rows
+    of `relation` (the model's input) that make up the invoices new loads
+    brought; nothing on a full run.
+
+    With deduplication an invoice comes whole from the latest load that holds
+    it, so the new loads' rows are all it takes (the watermark is a constant:
+    the database prunes the older loads). Without it, every line of an invoice
+    a new load touches, older loads included.
+-#}
+{% macro where_in_new_loads(relation) -%}
+    {%- if is_incremental() -%}
+        {%- if var('dedupe_overlapping_extracts') %}
+    where load_id > {{ load_watermark() }}
+        {%- else %}
+    where invoice_no in (
+        select new_rows.invoice_no
         from {{ relation }} as new_rows
         where new_rows.load_id > {{ load_watermark() }}
     )
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -4,18 +4,7 @@
     their invoices (never lines), only the customers that invoices of new
     loads belong to, or belonged to before a re-delivery.
 #}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_keys_touched_by_new_loads(
-            'customer_id', ref('int_invoice_versions')
-        ) }}",
-        on_schema_change='fail',
-    )
-}}
-
--- depends_on: {{ ref('int_invoice_versions') }}
+{{ incremental_on_loads(recompute_key='customer_id') }}
 
 with
 

@@ -9,18 +9,9 @@
     Incremental, keyed on the load: a run reads only the loads that arrived
     since the last one and replaces, invoice by invoice, what they re-deliver.
 #}
-{{
-    config(
-        materialized='incremental',
-        unique_key='invoice_no',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        indexes=[
-            {'columns': ['invoice_no']},
-            {'columns': ['load_id']},
-        ] if target.type == 'postgres' else [],
-    )
-}}
+{{ incremental_on_loads(
+    unique_key='invoice_no', indexes=['invoice_no', 'load_id']
+) }}
 
 {{ assert_dedupe_setting_unchanged() }}
 
@@ -29,18 +20,7 @@ with
 invoice_lines as (
 
     select * from {{ ref('stg_retail__invoice_lines') }}
-
-    {% if is_incremental() %}
-        {% if var('dedupe_overlapping_extracts') %}
-            -- the latest extract of a new invoice is in the new loads
-            where load_id > {{ load_watermark() }}
-        {% else %}
-            -- every line of an invoice the new loads touch, old loads included
-            where {{ touched_by_new_loads(
-                'invoice_no', ref('stg_retail__invoice_lines')
-            ) }}
-        {% endif %}
-    {% endif %}
+    {{ where_in_new_loads(ref('stg_retail__invoice_lines')) }}
 
 ),
 

@@ -5,17 +5,7 @@
     version stays here, so that the incremental aggregates can also recompute
     the month and the customer the invoice has left.
 #}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        indexes=[
-            {'columns': ['invoice_no']},
-            {'columns': ['load_id']},
-        ] if target.type == 'postgres' else [],
-    )
-}}
+{{ incremental_on_loads(indexes=['invoice_no', 'load_id']) }}
 
 with
 

@@ -5,18 +5,7 @@
     (a late cancellation of an old order lands in its own invoice's month),
     and those a re-delivered invoice fell in before.
 #}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        pre_hook="{{ delete_keys_touched_by_new_loads(
-            'year_month', ref('int_invoice_versions')
-        ) }}",
-        on_schema_change='fail',
-    )
-}}
-
--- depends_on: {{ ref('int_invoice_versions') }}
+{{ incremental_on_loads(recompute_key='year_month') }}
 
 with
 

@@ -3,37 +3,20 @@
     other mart aggregates invoices (an invoice never spans two days, never
     mixes customers or countries: see tests/assert_invoice_lines_agree.sql).
 #}
-{{
-    config(
-        materialized='incremental',
-        unique_key='invoice_no',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['invoice_no'], 'unique': true},
-            {'columns': ['load_id']},
-            {'columns': ['customer_id']},
-            {'columns': ['year_month']},
-        ] if target.type == 'postgres' else [],
-    )
-}}
+{{ incremental_on_loads(
+    unique_key='invoice_no',
+    unique_indexes=['invoice_no'],
+    indexes=['load_id', 'customer_id', 'year_month'],
+    materialized='incremental',
+    on_schema_change='append_new_columns',
+) }}
 
 with
 
 invoice_lines as (
 
     select * from {{ ref('int_invoice_lines_deduplicated') }}
-
-    {% if is_incremental() %}
-        {% if var('dedupe_overlapping_extracts') %}
-            -- a re-delivered invoice comes whole from the new load
-            where load_id > {{ load_watermark() }}
-        {% else %}
-            where {{ touched_by_new_loads(
-                'invoice_no', ref('int_invoice_lines_deduplicated')
-            ) }}
-        {% endif %}
-    {% endif %}
+    {{ where_in_new_loads(ref('int_invoice_lines_deduplicated')) }}
 
 ),
 

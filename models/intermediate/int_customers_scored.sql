@@ -1,9 +1,13 @@
 {#
-    RFM scores exactly as the analysts' pandas computed them (see the doc block
-    rfm_scores): R = qcut(recency, 5, labels 5..1), F = qcut(frequency ranked
-    with ties broken by customer id, 5, labels 1..5), M = qcut(monetary, 5,
-    labels 1..5), in exact arithmetic. ntile(5) would move boundary customers.
+    One row per customer of the RFM population: recency, frequency, monetary
+    and their R/F/M scores, exactly as the analysts' pandas computed them
+    (doc block rfm_scores): R = qcut(recency, 5, labels 5..1), F =
+    qcut(frequency ranked with ties broken by customer id, 5, labels 1..5),
+    M = qcut(monetary, 5, labels 1..5), in exact arithmetic. ntile(5) would
+    move boundary customers. Ephemeral: a step of customer_rfm only.
 #}
+{{ config(materialized='ephemeral') }}
+
 {%- set population = var('rfm_population') -%}
 {%- if population not in ['all_orders', 'positive_lines'] -%}
     {{ exceptions.raise_compiler_error(
@@ -189,7 +193,8 @@ scored as (
         {{ quintile_bin('measured.frequency_rank', 'frequency_edges') }}
             as f_score,
         {{ quintile_bin('measured.monetary', 'monetary_edges') }} as m_score,
-        as_of.as_of_at
+        as_of.as_of_at,
+        '{{ population }}' as rfm_population
 
     from measured
     cross join recency_edges
@@ -197,40 +202,6 @@ scored as (
     cross join monetary_edges
     cross join as_of
 
-),
-
-segment_grid as (
-
-    select * from {{ ref('rfm_segment_grid') }}
-
-),
-
-final as (
-
-    select
-        scored.customer_id,
-        scored.last_invoiced_at,
-        scored.recency_days,
-        scored.frequency,
-        scored.monetary,
-        scored.r_score,
-        scored.f_score,
-        scored.m_score,
-        {{ dbt.concat([
-            'cast(scored.r_score as ' ~ dbt.type_string() ~ ')',
-            'cast(scored.f_score as ' ~ dbt.type_string() ~ ')',
-            'cast(scored.m_score as ' ~ dbt.type_string() ~ ')',
-        ]) }} as rfm_score,
-        segment_grid.segment,
-        scored.as_of_at,
-        '{{ population }}' as rfm_population
-
-    from scored
-    inner join segment_grid
-        on
-            scored.r_score = segment_grid.r_score
-            and scored.f_score = segment_grid.f_score
-
 )
 
-select * from final
+select * from scored
