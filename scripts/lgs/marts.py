@@ -1,7 +1,8 @@
 """Reading the marts into pandas, the same way on every target.
 
 The charts, the report and the notebook read the warehouse only through this module, and
-only the marts (schema `marts`, the public contract in `models/marts/_marts__models.yml`).
+only the marts (schema `marts`; their public contracts are the YAML files of the subject
+folders, `models/marts/<subject>/_<subject>__models.yml`).
 Values come back with the same pandas types on PostgreSQL and DuckDB: exact numerics as
 `float64`, dates and timestamps as `datetime64`, integers as `int64` (`Int64` when a column
 holds nulls), booleans as `bool` (`boolean` with nulls), text as strings.
