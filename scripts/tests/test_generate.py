@@ -6,6 +6,8 @@
   the generation time; no test asserts on time.
 - `test_recorded_profile_is_the_real_files`: where the real file is present, the
   recorded `REAL_PROFILE` must equal its live profile.
+- `test_same_output_for_the_same_arguments` (and the big file's hash): the generator
+  writes exactly the files it wrote when the hashes were recorded.
 - determinism, layout (exact CSV form), the edge cases every small file must hold,
   cancellations, extracts, scaling and the incremental "one more day" use.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import itertools
 import json
@@ -29,7 +32,7 @@ import pandas as pd
 import pytest
 
 from lgs.generate import HEADER, generate
-from lgs.profile import REAL_PROFILE, extract_starts, profile, read
+from lgs.generate.profile import REAL_PROFILE, extract_starts, profile, read
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL_FILE = (
@@ -174,7 +177,7 @@ def real_profile(live_real_profile: dict[str, Any] | None) -> dict[str, Any]:
     if live_real_profile is not None:
         return live_real_profile
     if not REAL_PROFILE:
-        pytest.skip("neither the real file nor scripts/lgs/real_profile.json is present")
+        pytest.skip("neither the real file nor lgs/generate/real_profile.json is present")
     return REAL_PROFILE
 
 
@@ -182,7 +185,7 @@ def real_profile(live_real_profile: dict[str, Any] | None) -> dict[str, Any]:
 def test_recorded_profile_is_the_real_files(live_real_profile: dict[str, Any] | None) -> None:
     """The recorded figures (used where the real file is absent) are exactly those of the
     real file, so they cannot drift from it or from `profile()`. After changing
-    `profile()`, rewrite them: ``python -m lgs.profile FILE --write``."""
+    `profile()`, rewrite them: ``python -m lgs.generate.profile FILE --write``."""
     if live_real_profile is None:
         pytest.skip(f"{REAL_FILE} is absent")
     live = json.loads(json.dumps(live_real_profile))  # as the JSON file stores it
@@ -195,16 +198,20 @@ def test_recorded_profile_is_the_real_files(live_real_profile: dict[str, Any] | 
     assert set(TOLERANCES) <= set(live)
 
 
-@pytest.mark.slow
-def test_profile_matches_real(
-    real_profile: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> None:
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real file's size (seed 42), gzipped as `lgs bench` writes it."""
     out = tmp_path_factory.mktemp("big") / "generated.csv.gz"
     started = time.perf_counter()
     result = generate(BIG_ROWS, BIG_SEED, out)
     seconds = time.perf_counter() - started
     print(f"\ngenerated {result.rows:,} rows in {seconds:.1f} s")
-    gen = profile(out)
+    return out
+
+
+@pytest.mark.slow
+def test_profile_matches_real(real_profile: dict[str, Any], big_file: Path) -> None:
+    gen = profile(big_file)
     failures = []
     print(f"{'figure':44} {'real':>18} {'generated':>18}  tolerance")
     for key, (rule, value) in TOLERANCES.items():
@@ -217,6 +224,125 @@ def test_profile_matches_real(
         if abs(gen["month_invoices"][month] - real_value) > MONTH_TOLERANCE:
             failures.append(f"month {month}: real {real_value}, {gen['month_invoices'][month]}")
     assert not failures, "\n".join(failures)
+
+
+# ---------------------------------------------------------------------------------
+# Same output for the same arguments
+# ---------------------------------------------------------------------------------
+
+# Files the generator wrote, by their arguments: sha256 of the CSV text (of the
+# decompressed text for .csv.gz: gzip's bytes depend on the zlib version) and
+# (invoices, customers, extracts, last invoice number) of the result. Recorded with the
+# generator of commit e3d3eba (one 2.1k-line module) before it became a subpackage, so
+# that the refactoring is shown to change no byte. The cases cover the paths of the
+# plan and the writer: tiny files (forced edge cases, the fallback cancellation), the
+# incremental "one more day", fixed customer pools smaller and larger than the
+# invoices, three extracts, a range outside the real one (seasonal rates, the overall
+# month mix) with invoice numbers near 999,999 (fewer skipped numbers), and 300,000
+# rows (several blocks, cancellations carried from one block to a later one).
+SAME_OUTPUT_CASES: list[tuple[str, dict[str, Any], str, tuple[int, int, int, int]]] = [
+    (
+        "300_seed0.csv",
+        {"rows": 300, "seed": 0},
+        "8b86f48bcecc0941585f27f86374172587a34eaa75baac7143c0277c24dc00af",
+        (64, 2, 2, 489629),
+    ),
+    (
+        "2000_seed3.csv.gz",
+        {"rows": 2_000, "seed": 3},
+        "3eb5a6df8b5714338c791ae41ce7bd2c9349fabd0068b199985d211743c3e4eb",
+        (127, 11, 2, 489657),
+    ),
+    (
+        "4000_seed7.csv",
+        {"rows": 4_000, "seed": 7},
+        "cc17c1181144a1a2069ca8a40bffe59872fd5229748ce6039d16a18db0308a7d",
+        (230, 22, 2, 489791),
+    ),
+    (
+        "3000_seed11_to_nov.csv",
+        {"rows": 3_000, "seed": 11, "end": "2011-11-30 18:00"},
+        "eea6cebf8ec05115e33409665c2ffb70cf31d2539ca1b8195e62dd587b6f89b2",
+        (178, 17, 2, 489649),
+    ),
+    (
+        "one_more_day.csv",
+        {
+            "rows": 2_000,
+            "seed": 8,
+            "start": "2011-12-10",
+            "end": "2011-12-10 18:00",
+            "extracts": 1,
+            "first_invoice_no": 581588,
+        },
+        "bf6ae161cd1f369ec5bf52bcb6246092f4d19d5af07eae610eddb2b358f3549f",
+        (107, 68, 1, 581738),
+    ),
+    (
+        "20000_seed1_300_customers.csv",
+        {"rows": 20_000, "seed": 1, "customers": 300},
+        "cc795b1a44c1dfc657bb84090622be5af226089bf675d3750eee624cc2367eb3",
+        (1005, 300, 2, 491169),
+    ),
+    (
+        "20000_seed1_5000_customers.csv",
+        {"rows": 20_000, "seed": 1, "customers": 5_000},
+        "bb813dfa12119109c339db4724684f577dd4c4325d0c75c9e0c7ec7e767c9fab",
+        (1019, 572, 2, 491196),
+    ),
+    (
+        "40000_seed5_3_extracts.csv",
+        {"rows": 40_000, "seed": 5, "extracts": 3},
+        "1d9bbfffa1cd13c9f62fd62996c685446cde9a88c7d886f4e1a31362e1892f1a",
+        (1998, 223, 3, 492793),
+    ),
+    (
+        "10000_seed6_2012.csv",
+        {
+            "rows": 10_000,
+            "seed": 6,
+            "start": "2012-02-01",
+            "end": "2013-01-31",
+            "first_invoice_no": 998_500,
+        },
+        "adff51c18f3b28af6c094abfb58a9bb983f76fca763c9f3048254da3ca628f43",
+        (527, 87, 2, 999323),
+    ),
+    (
+        "300000_seed2.csv",
+        {"rows": 300_000, "seed": 2},
+        "c0d86760343547627c65667678a51fdad0a3319d3db3281b55dab79580fc28d2",
+        (14858, 1670, 2, 514784),
+    ),
+]
+# The big file of `test_profile_matches_real` (1,067,370 rows, seed 42), decompressed.
+BIG_FILE_SHA256 = "d16d068272b729e124872f157b0f31e3085dd417306004d532c71f25e3a333af"
+
+
+def _text_sha256(path: Path) -> str:
+    data = path.read_bytes()
+    return hashlib.sha256(gzip.decompress(data) if path.name.endswith(".gz") else data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "sha256", "figures"), SAME_OUTPUT_CASES, ids=[c[0] for c in SAME_OUTPUT_CASES]
+)
+def test_same_output_for_the_same_arguments(
+    tmp_path: Path,
+    name: str,
+    args: dict[str, Any],
+    sha256: str,
+    figures: tuple[int, int, int, int],
+) -> None:
+    args = dict(args)
+    result = generate(args.pop("rows"), args.pop("seed"), tmp_path / name, **args)
+    assert _text_sha256(result.path) == sha256
+    assert (result.invoices, result.customers, result.extracts, result.last_invoice_no) == figures
+
+
+@pytest.mark.slow
+def test_same_output_for_the_big_file(big_file: Path) -> None:
+    assert _text_sha256(big_file) == BIG_FILE_SHA256
 
 
 # ---------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 `profile(path)` reads a file in the UCI "Online Retail II" CSV layout and returns a
 flat dictionary of figures (shares, counts, shapes) used to compare generated files
 with the real one. `REAL_PROFILE` holds the same figures computed from the real file
-(`scripts/lgs/real_profile.json`), for machines where the real file is absent;
-regenerate it with ``python -m lgs.profile /path/to/online_retail_II.csv.gz --write``.
+(`real_profile.json` beside this module), for machines where the real file is absent;
+regenerate it with ``python -m lgs.generate.profile /path/to/online_retail_II.csv.gz --write``.
 
 Extracts: rows are taken in file order; a row whose date is more than one day below
 the running maximum of the current extract starts a new extract, whose running maximum
