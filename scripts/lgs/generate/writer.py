@@ -10,14 +10,14 @@ from __future__ import annotations
 import gzip
 import itertools
 import queue
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
-from tqdm import tqdm
 
 from lgs.generate.catalogue import Catalogue, catalogue
 from lgs.generate.customers import COUNTRIES, FIRST_CUSTOMER_ID
@@ -142,6 +142,21 @@ def blocks(plan: Plan) -> list[tuple[int, int]]:
     return [(x, y) for x, y in itertools.pairwise(b) if y > x]
 
 
+def _progress_bar(rows: int, name: str) -> Any:
+    """A tqdm bar on stderr (imported here: importing tqdm costs more than writing a
+    small file, and most runs show no bar)."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=rows,
+        desc=f"lgs generate {name}",
+        unit=" rows",
+        unit_scale=True,
+        leave=False,
+        file=sys.stderr,
+    )
+
+
 def write_file(plan: Plan, seed: int, out: Path, rows: int, progress: bool | None) -> int:
     """Write the plan's lines to ``out``; the rows written (the overlap counted twice).
     ``progress``: a progress bar on stderr (None: when stderr is a terminal)."""
@@ -156,14 +171,8 @@ def write_file(plan: Plan, seed: int, out: Path, rows: int, progress: bool | Non
     sink = _Sink(out)
     written = 0
     spool: IO[bytes] | None = None
-    bar = tqdm(
-        total=rows,
-        desc=f"lgs generate {out.name}",
-        unit=" rows",
-        unit_scale=True,
-        disable=None if progress is None else not progress,
-        leave=False,
-    )
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _progress_bar(rows, out.name) if show else None
     try:
         sink.write(HEADER.encode())
         for i0, i1 in blocks(plan):
@@ -183,9 +192,11 @@ def write_file(plan: Plan, seed: int, out: Path, rows: int, progress: bool | Non
                 spool.close()
                 spool = None
             written += count
-            bar.update(count)
+            if bar is not None:
+                bar.update(count)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         sink.close()
         if spool is not None:
             spool.close()
