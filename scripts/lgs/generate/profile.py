@@ -3,13 +3,17 @@
 `profile(path)` reads a file in the UCI "Online Retail II" CSV layout and returns a
 flat dictionary of figures (shares, counts, shapes) used to compare generated files
 with the real one. `REAL_PROFILE` holds the same figures computed from the real file
-(`scripts/lgs/real_profile.json`), for machines where the real file is absent;
-regenerate it with ``python -m lgs.profile /path/to/online_retail_II.csv.gz --write``.
+(`real_profile.json` beside this module), for machines where the real file is absent;
+regenerate it with ``python -m lgs.generate.profile /path/to/online_retail_II.csv.gz --write``.
 
 Extracts: rows are taken in file order; a row whose date is more than one day below
 the running maximum of the current extract starts a new extract, whose running maximum
 restarts from that row. Rows of an extract dated no later than the last date of the
 previous extract are its *overlap* with it; "unique" figures drop them.
+
+Customer lifecycle figures (`lifecycle`) follow the definitions of the lifecycle marts
+(issue 12) on the lines the models count: each invoice once, from the latest extract
+that holds it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import pandas as pd
 
 REAL_PROFILE_PATH = Path(__file__).with_name("real_profile.json")
 DAY = np.timedelta64(1, "D")
+RETENTION_MONTHS = (1, 2, 3, 6, 12)  # months since the cohort month of the retention figures
 
 
 def read(path: str | Path) -> pd.DataFrame:
@@ -68,6 +73,97 @@ def _flag(series: pd.Series, test: Callable[[str], bool]) -> pd.Series:
 
 def _round(x: float, nd: int = 6) -> float:
     return float(round(float(x), nd))
+
+
+def deduplicated(df: pd.DataFrame, starts: list[int]) -> pd.DataFrame:
+    """The lines that count: each invoice from the latest extract that holds it (the
+    models' `dedupe_overlapping_extracts`); ``starts``: the extracts' first rows."""
+    extract = np.zeros(len(df), dtype=np.int64)
+    for number, start in enumerate(starts[1:], start=1):
+        extract[start:] = number
+    invoice = df["Invoice"].cat.codes.to_numpy()
+    latest = np.zeros(int(invoice.max()) + 1 if len(invoice) else 0, dtype=np.int64)
+    np.maximum.at(latest, invoice, extract)
+    return df[extract == latest[invoice]]
+
+
+def _mean_pct(values: list[float]) -> float | None:
+    """Mean in percent, 4 decimals; None when there is nothing to average."""
+    return _round(100 * float(np.mean(values)), 4) if values else None
+
+
+def lifecycle(lines: pd.DataFrame) -> dict[str, Any]:
+    """Retention, customer movement and repeat purchase of known customers.
+
+    A customer's cohort month is the month of their first line; they are active in a
+    month with any line in it (cancellations included). A purchase is an invoice that
+    is neither a cancellation (C) nor an adjustment (A), at the time of its first line.
+
+    - ``retention_pct_month_k``: the mean over cohorts of the % of the cohort active k
+      months after its cohort month. The first month's cohort is left out (it holds
+      everyone who bought before the data starts), and so is the month the data ends
+      in (a partial month).
+    - ``first_cohort_retention_pct_year_1``/``_2``: that first cohort's, the existing
+      customer base's: the mean % of it active in months 1-12 and 13-24 after the first
+      (complete months only).
+    - ``retained_share_pct`` and ``reactivated_share_pct``: the mean over months (from
+      the second through the last complete one) of the % of the month's active
+      customers who were active the month before, and who were not but are not new.
+    - ``repeat_rate_pct``: customers with 2+ purchases, % of those with 1+;
+      ``days_to_second_purchase_median``/``_mean``: whole days (truncated) from a
+      repeat customer's first purchase to their second (pandas median).
+    """
+    month = (lines["dt"].dt.year * 12 + lines["dt"].dt.month - 1).to_numpy()
+    first_month, last_month = int(month.min()), int(month.max())
+    known = (lines["Customer ID"] != "").to_numpy()
+    active = pd.DataFrame(
+        {"customer": lines["Customer ID"].cat.codes.to_numpy()[known], "month": month[known]}
+    ).drop_duplicates()
+    active["cohort"] = active.groupby("customer")["month"].transform("min")
+    cohort_size = active[active["month"] == active["cohort"]].groupby("cohort").size()
+    counts = active.groupby(["cohort", "month"]).size()
+    out: dict[str, Any] = {}
+    for k in RETENTION_MONTHS:
+        shares = [
+            counts.get((c, c + k), 0) / n
+            for c, n in cohort_size.items()
+            if first_month < c and c + k < last_month
+        ]
+        out[f"retention_pct_month_{k}"] = _mean_pct(shares)
+    base = cohort_size.get(first_month, 0)  # none when no known customer buys then
+    for year in (1, 2):
+        shares = [
+            counts.get((first_month, first_month + k), 0) / base
+            for k in range(12 * year - 11, 12 * year + 1)
+            if first_month + k < last_month and base
+        ]
+        out[f"first_cohort_retention_pct_year_{year}"] = _mean_pct(shares)
+    before = active[["customer", "month"]].assign(month=active["month"] + 1, was_active=True)
+    moves = active.merge(before, on=["customer", "month"], how="left")
+    moves = moves[(moves["month"] > first_month) & (moves["month"] < last_month)]
+    retained = moves["was_active"].eq(True)
+    reactivated = ~retained & (moves["month"] > moves["cohort"])
+    by_month = pd.DataFrame({"r": retained, "a": reactivated, "month": moves["month"]})
+    shares_by_month = by_month.groupby("month")[["r", "a"]].mean()
+    out["retained_share_pct"] = _mean_pct(shares_by_month["r"].tolist())
+    out["reactivated_share_pct"] = _mean_pct(shares_by_month["a"].tolist())
+    return out | _repeat_purchase(lines[known])
+
+
+def _repeat_purchase(lines: pd.DataFrame) -> dict[str, Any]:
+    """Repeat rate and days to the second purchase (see `lifecycle`)."""
+    purchase = lines[~_flag(lines["Invoice"], lambda x: x.startswith(("C", "A")))]
+    at = purchase.groupby(["Customer ID", "Invoice"], observed=True)["dt"].min().reset_index()
+    at = at.sort_values(["Customer ID", "dt"], kind="stable")
+    rank = at.groupby("Customer ID", observed=True).cumcount()
+    first = at[rank == 0].set_index("Customer ID")["dt"]
+    second = at[rank == 1].set_index("Customer ID")["dt"]
+    days = (second - first.reindex(second.index)) // pd.Timedelta(days=1)
+    return {
+        "repeat_rate_pct": _mean_pct([len(second) / len(first)]) if len(first) else None,
+        "days_to_second_purchase_median": float(days.median()) if len(days) else None,
+        "days_to_second_purchase_mean": _round(days.mean(), 3) if len(days) else None,
+    }
 
 
 def profile(path: str | Path) -> dict[str, Any]:
@@ -221,7 +317,7 @@ def profile(path: str | Path) -> dict[str, Any]:
         "quantity_median": float(df["qty"].median()),
         "first_date": str(dates.min())[:16].replace("T", " "),
         "last_date": str(dates.max())[:16].replace("T", " "),
-    }
+    } | lifecycle(deduplicated(df, starts))
 
 
 def _load_real_profile() -> dict[str, Any]:
