@@ -24,8 +24,12 @@ $(VENV)/.installed: requirements.txt scripts/pyproject.toml
 	@touch $@
 
 ## make run [DATA=file-or-folder] [TARGET=dev|postgres|duckdb]: build everything
+# DATA and TARGET reach lgs through the environment, as they were typed: the shell never
+# reads them as code (a backtick or $(...) in a file name stays part of the name).
+run: export LGS_MAKE_DATA := $(value DATA)
+run: export LGS_MAKE_TARGET := $(value TARGET)
 run: $(VENV)/.installed
-	$(BIN)/lgs run --target $(TARGET) $(if $(DATA),--data "$(DATA)")
+	$(BIN)/lgs run --target "$$LGS_MAKE_TARGET" $${LGS_MAKE_DATA:+--data "$$LGS_MAKE_DATA"}
 
 ## make test: every check (lint, then pytest: loader, generator, dbt on dev and duckdb, oracle, outputs)
 test: lint pytest

@@ -158,3 +158,38 @@ def test_run_builds_everything_and_a_second_run_changes_nothing(tmp_path: Path) 
     ) in second.stdout
     assert "load 2" not in second.stdout
     assert _snapshot(duck) == before
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["data/a`touch {marker}`b.csv", "data/$(touch {marker}).csv", 'data/x"; touch {marker}; ".csv'],
+)
+def test_make_run_passes_data_as_typed_never_as_code(tmp_path: Path, data: str) -> None:
+    """`make run DATA=...` hands the value to `lgs run` as one argument, as typed: no shell
+    runs backticks, `$(...)` or quotes in it (a fake `.venv` records what `lgs` receives)."""
+    marker = tmp_path / "ran"
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / ".installed").touch()  # newer than the lock: make does not set up a real venv
+    received = tmp_path / "argv"
+    fake = venv / "bin" / "lgs"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{received}"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    value = data.format(marker=marker)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-s", "run", f"VENV={venv}", f"DATA={value}"],
+        cwd=PROJECT_DIR,
+        text=True,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
+    assert received.read_text(encoding="utf-8").splitlines() == [
+        "run",
+        "--target",
+        "dev",
+        "--data",
+        value,
+    ]
