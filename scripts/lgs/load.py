@@ -51,7 +51,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -74,6 +74,13 @@ EXPECTED = {
     "description": "text without NUL (0x00) characters",
     "country": "text without NUL (0x00) characters",
 }
+
+
+def expected(column: str, window: tuple[date, date]) -> str:
+    """What `column` must hold; for the date, with the plausible window (`window`)."""
+    if column == "invoice_date":
+        return f"{EXPECTED[column]}, from {window[0]} to {window[1]}"
+    return EXPECTED[column]
 
 
 @dataclass
@@ -253,9 +260,15 @@ class Engine:
             raise _diagnose(source, str(exc)) from None
         return int(self.scalar("count_rows"))
 
-    def check(self) -> int:
-        """Set the rows with a bad value aside (in load_bad); how many there are."""
-        self.run("find_bad_rows")
+    def check(self, window: tuple[date, date]) -> int:
+        """Set the rows with a bad value aside (in load_bad); how many there are. `window`:
+        the first and last day a line may be dated."""
+        earliest, latest = window
+        self.run(
+            "find_bad_rows",
+            earliest=datetime.combine(earliest, datetime.min.time()),
+            after_latest=datetime.combine(latest + timedelta(days=1), datetime.min.time()),
+        )
         total = int(self.scalar("count_bad_rows"))
         if total:
             self.run("drop_bad_rows")
@@ -423,7 +436,9 @@ def _open_writer(target: Target) -> _Writer:
 # --- the load -----------------------------------------------------------------------------------
 
 
-def _format_bad_rows(source: Source, rows: list[Any], total: int, max_rejects: int) -> str:
+def _format_bad_rows(
+    source: Source, rows: list[Any], total: int, max_rejects: int, window: tuple[date, date]
+) -> str:
     header = source.column_names  # as the user's file names them, also when converted
     where = source.positions(int(row[0]) for row in rows)
     lines = []
@@ -433,7 +448,8 @@ def _format_bad_rows(source: Source, rows: list[Any], total: int, max_rejects: i
         value = row[2 + index]
         shown = "nothing" if value is None else repr(value)
         lines.append(
-            f"  {where[source_row]}, column {header[index]}: {shown}; expected {EXPECTED[column]}"
+            f"  {where[source_row]}, column {header[index]}: {shown}; "
+            f"expected {expected(column, window)}"
         )
     more = f"\n  ... and {total - len(rows):,} more" if total > len(rows) else ""
     allowance = f"; --max-rejects allows {max_rejects:,}" if max_rejects else ""
@@ -551,10 +567,11 @@ def _load_file(
                 raise InputError(f"{path}: has a header but no data rows")
             meter.update()
             meter.set_postfix_str("checking every value")
-            bad_total = engine.check()
+            window = settings.invoice_date_window()
+            bad_total = engine.check(window)
             if bad_total > max_rejects or bad_total == rows_read:
                 raise InputError(
-                    _format_bad_rows(source, engine.bad_rows(5), bad_total, max_rejects)
+                    _format_bad_rows(source, engine.bad_rows(5), bad_total, max_rejects, window)
                 )
             starts = source.extract_starts or engine.extract_starts()
             meter.update()
@@ -567,7 +584,7 @@ def _load_file(
             lines = engine.typed_lines(load_id, path.name, starts)
             db.insert_lines(engine, lines, load_id, workdir, meter)
             if bad_total:
-                _insert_rejects(db, load_id, engine.bad_rows(bad_total))
+                _insert_rejects(db, load_id, engine.bad_rows(bad_total), window)
             extract_rows = [int(r[1]) for r in db.run("raw", "extract_rows", load_id=load_id)]
             db.run(
                 "raw",
@@ -624,7 +641,7 @@ def _load_file(
             db.conn.close()
 
 
-def _insert_rejects(db: _Writer, load_id: int, rows: list[Any]) -> None:
+def _insert_rejects(db: _Writer, load_id: int, rows: list[Any], window: tuple[date, date]) -> None:
     for source_row, column, *values in rows:
         db.run(
             "raw",
@@ -633,7 +650,7 @@ def _insert_rejects(db: _Writer, load_id: int, rows: list[Any]) -> None:
             source_row=int(source_row),
             column_name=column,
             value=values[COLUMNS.index(column)],
-            expected=EXPECTED[column],
+            expected=expected(column, window),
             **dict(zip(COLUMNS, values, strict=True)),
         )
 

@@ -8,6 +8,8 @@ a fresh clone, so the same settings drive `lgs`, `dbt` and the tests:
 | `LGS_PROJECT_DIR` | the folder holding `dbt_project.yml` | the dbt project |
 | `LGS_STATE_DIR` | `<project>/warehouse` | git-ignored local state: PostgreSQL data, DuckDB file |
 | `LGS_OUTPUT_DIR` | `<project>/output` | charts, report, benchmark results |
+| `LGS_EARLIEST_INVOICE_DATE` | `2000-01-01` | the loader refuses a line dated before this day |
+| `LGS_LATEST_INVOICE_DATE` | tomorrow (UTC) | ... or after this day |
 
 How each warehouse is reached (`LGS_PG_PORT`, `LGS_DUCKDB_PATH`, `PGHOST`...) is in
 `profiles.yml`, read through `lgs.targets`.
@@ -16,9 +18,12 @@ How each warehouse is reached (`LGS_PG_PORT`, `LGS_DUCKDB_PATH`, `PGHOST`...) is
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+from lgs.errors import LgsError
 
 
 def project_dir() -> Path:
@@ -55,3 +60,31 @@ def overridden(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+EARLIEST_INVOICE_DATE = dt.date(2000, 1, 1)
+
+
+def invoice_date_window() -> tuple[dt.date, dt.date]:
+    """The first and the last day an invoice line may carry: a line dated 1970 or 2099 is
+    a typo or a broken export, and would make bogus extracts, a "complete" final month in
+    the future and recencies of decades. The latest day defaults to tomorrow (UTC), so a
+    file written today in any time zone loads."""
+    earliest = _date_setting("LGS_EARLIEST_INVOICE_DATE", EARLIEST_INVOICE_DATE)
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    latest = _date_setting("LGS_LATEST_INVOICE_DATE", tomorrow)
+    if latest < earliest:
+        raise LgsError(
+            f"LGS_LATEST_INVOICE_DATE ({latest}) is before LGS_EARLIEST_INVOICE_DATE ({earliest})"
+        )
+    return earliest, latest
+
+
+def _date_setting(name: str, default: dt.date) -> dt.date:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise LgsError(f"{name}={value!r}: expected a date as YYYY-MM-DD") from None

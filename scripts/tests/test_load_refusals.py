@@ -10,6 +10,7 @@ they already hold a load. Each bad input is a fixture case, built at test time.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import random
 import re
@@ -61,6 +62,8 @@ GOOD = [
     '489436,79323W,"A, B ""C""",3,2009-12-01 08:00:00,1.5,12.0,Spain',
 ]  # fmt: skip
 HEAD = ",".join(HEADER_II)
+# the last day a line may be dated by default (lgs.settings.invoice_date_window)
+TOMORROW = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
 
 
 def _text(*lines: str) -> bytes:
@@ -149,6 +152,34 @@ BAD_INPUTS: dict[str, BadInput] = {
     "year-zero": BadInput(  # DuckDB reads it, PostgreSQL does not: refused on both, by name
         lambda _: _with_row2("2009-12-01 07:46:00", "0000-12-01 07:46:00"),
         ["line 3 (data row 2), column InvoiceDate: '0000-12-01 07:46:00'"],
+        2,
+    ),
+    # implausible dates: one such line once made bogus extracts, a "complete" final month
+    # in 2099 and recencies of 32,000 days, and every test passed
+    "date-1970": BadInput(
+        lambda _: _with_row2("2009-12-01 07:46:00", "1970-01-01 00:00:00"),
+        [
+            "line 3 (data row 2), column InvoiceDate: '1970-01-01 00:00:00'; expected a date "
+            f"and time as YYYY-MM-DD HH:MM:SS, from 2000-01-01 to {TOMORROW}"
+        ],
+        2,
+    ),
+    "date-2099": BadInput(
+        lambda _: _with_row2("2009-12-01 07:46:00", "2099-12-01 07:46:00"),
+        [
+            f"column InvoiceDate: '2099-12-01 07:46:00'; expected a date and time as YYYY-MM-DD "
+            f"HH:MM:SS, from 2000-01-01 to {TOMORROW}"
+        ],
+        2,
+    ),
+    "date-the-day-after-tomorrow": BadInput(
+        lambda _: _with_row2("2009-12-01 07:46:00", f"{TOMORROW + dt.timedelta(days=1)} 00:00:00"),
+        [f"column InvoiceDate: '{TOMORROW + dt.timedelta(days=1)} 00:00:00'"],
+        2,
+    ),
+    "date-the-last-minute-before-2000": BadInput(
+        lambda _: _with_row2("2009-12-01 07:46:00", "1999-12-31 23:59:00"),
+        ["column InvoiceDate: '1999-12-31 23:59:00'; expected a date and time"],
         2,
     ),
     "nul-in-text-late": BadInput(  # past the sniffed head; PostgreSQL text cannot hold it
@@ -355,7 +386,8 @@ def test_bad_rows_refused_by_default_or_kept_aside_with_max_rejects(
          r[10][4], r[10][5]),
         (1, 21, "unit_price", "1,5", "a decimal price such as 2.55 (at most 4 decimals)",
          r[20][0], r[20][3], r[20][4], "1,5"),
-        (1, 31, "invoice_date", "2010-02-30 10:00:00", "a date and time as YYYY-MM-DD HH:MM:SS",
+        (1, 31, "invoice_date", "2010-02-30 10:00:00",
+         f"a date and time as YYYY-MM-DD HH:MM:SS, from 2000-01-01 to {TOMORROW}",
          r[30][0], r[30][3], "2010-02-30 10:00:00", r[30][5]),
     ]  # fmt: skip
     kept = fetch(warehouse, "select source_row from raw.invoice_lines order by source_row")
@@ -379,3 +411,35 @@ def test_many_bad_rows_are_summarised(
         tmp_path / "all_bad.csv", [[*small_rows[0][:3], "x", *small_rows[0][4:]]]
     )
     assert_refused(warehouse.lgs("load", str(everything), "--max-rejects", "5"), lines=2)
+
+
+def test_dates_at_the_edges_of_the_window_load(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first minute of 2000 and the last of tomorrow are plausible; the window moves
+    with LGS_EARLIEST_INVOICE_DATE / LGS_LATEST_INVOICE_DATE."""
+    path = tmp_path / "edges.csv"
+    path.write_bytes(
+        _text(
+            HEAD,
+            GOOD[0].replace("2009-12-01 07:45:00", "2000-01-01 00:00:00"),
+            GOOD[1].replace("2009-12-01 07:46:00", f"{TOMORROW} 23:59:00"),
+        )
+    )
+    loaded = warehouse.lgs("load", str(path))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "2 of 2 rows loaded" in loaded.stdout
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_bytes(_text(HEAD, GOOD[0]))
+    monkeypatch.setenv("LGS_EARLIEST_INVOICE_DATE", "2010-01-01")
+    refused = warehouse.lgs("load", str(narrow))
+    assert_refused(
+        refused,
+        "line 2 (data row 1), column InvoiceDate: '2009-12-01 07:45:00'; expected a date and "
+        f"time as YYYY-MM-DD HH:MM:SS, from 2010-01-01 to {TOMORROW}",
+        lines=2,
+    )
+    monkeypatch.setenv("LGS_LATEST_INVOICE_DATE", "soon")
+    wrong = warehouse.lgs("load", str(narrow))
+    assert wrong.returncode != 0
+    assert "LGS_LATEST_INVOICE_DATE='soon': expected a date as YYYY-MM-DD" in wrong.stderr

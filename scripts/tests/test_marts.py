@@ -112,6 +112,22 @@ def test_two_files_take_each_invoice_from_the_latest(
     assert widened.returncode != 0
     assert "unique_combination_of_columns_int_invoice_lines_deduplicated" in widened.stdout
 
+    # a line dated 2099 that reaches raw without the loader (which refuses it) is caught
+    # by the staging test on plausible dates
+    staging = ("--select", "stg_retail__invoice_lines,test_type:data")
+    assert warehouse.dbt("test", *staging, check=False).returncode == 0
+    newest = int(warehouse.scalar("select max(load_id) from raw.loads"))
+    warehouse.execute(
+        "insert into raw.invoice_lines select load_id, source_file, extract_no,"
+        " source_row + 1000000, invoice_no, stock_code, description, quantity,"
+        " cast('2099-12-01 10:00:00' as timestamp), unit_price, customer_id, country"
+        f" from raw.invoice_lines where load_id = {newest} and source_row = 1"
+    )
+    caught = warehouse.dbt("test", *staging, check=False)
+    assert caught.returncode != 0
+    assert "invoice_dates_are_plausible" in caught.stdout
+    assert "Got 1 result" in caught.stdout
+
 
 @pytest.mark.real
 @pytest.mark.slow

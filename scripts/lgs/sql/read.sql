@@ -46,7 +46,8 @@ from load_text;
 -- A row's problem is the first column failing its check (what each column
 -- expects is in lgs.load.EXPECTED). Patterns are full matches. PostgreSQL text
 -- cannot hold NUL: it is refused here, by name, for both targets; so is year 0,
--- which DuckDB reads and PostgreSQL does not.
+-- which DuckDB reads and PostgreSQL does not, and a date outside the plausible
+-- window (settings.invoice_date_window: `earliest` to before `after_latest`).
 create temporary table load_bad as
 select *
 from (
@@ -75,6 +76,8 @@ from (
                 )
                 or try_cast(invoice_date as timestamp) is null
                 or starts_with(invoice_date, '0000')
+                or cast(invoice_date as timestamp) < {{ bind(earliest) }}
+                or cast(invoice_date as timestamp) >= {{ bind(after_latest) }}
                 then 'invoice_date'
             when
                 unit_price is null
