@@ -296,8 +296,12 @@ def _csv_layout(path: Path, first_line: str) -> str:
                 raise InputError(
                     f"{path}: line 1: {'; '.join(detail)}; expected the header {','.join(header)}"
                 )
+    # the content of a file that is not an invoice file is never echoed (it may be any
+    # file the user can read, e.g. through a link): only its shape is described
     raise InputError(
-        f"{path}: not a recognised invoice file: line 1 is {first_line[:80]!r}; expected a CSV "
+        f"{path}: not a recognised invoice file: line 1 is not an invoice header "
+        f"({len(fields)} field(s), {sum(name in known for name in names)} of them an invoice "
+        f"column); expected a CSV "
         f"with header {expected} (or the older InvoiceNo,...,UnitPrice,CustomerID,Country), "
         "an .xlsx workbook, or a pg_dump of a table retail"
     )

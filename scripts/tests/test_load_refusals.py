@@ -37,6 +37,7 @@ from tests_support import GeneratedData, Warehouse
 
 from lgs import targets
 from lgs.errors import InputError
+from lgs.sources import detect
 
 
 def png_bytes() -> bytes:
@@ -242,7 +243,10 @@ BAD_INPUTS: dict[str, BadInput] = {
     ),
     "text-file": BadInput(
         lambda _: b"Dear customer,\nyour order has shipped.\n",
-        ["not a recognised invoice file: line 1 is 'Dear customer,'", "expected a CSV"],
+        [
+            "not a recognised invoice file: line 1 is not an invoice header (2 field(s), 0 of "
+            "them an invoice column); expected a CSV"
+        ],
         1,
     ),
     "xlsx-wrong-header": BadInput(
@@ -443,3 +447,29 @@ def test_dates_at_the_edges_of_the_window_load(
     wrong = warehouse.lgs("load", str(narrow))
     assert wrong.returncode != 0
     assert "LGS_LATEST_INVOICE_DATE='soon': expected a date as YYYY-MM-DD" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "root:x:0:0:SECRET-7f3a:/root:/bin/bash\nuser:x:1000:1000::/home/user:/bin/sh\n",
+        "SECRET-7f3a\n",
+        "token,SECRET-7f3a,Invoice\nmore,SECRET-7f3a\n",
+    ],
+)
+def test_a_file_that_is_not_an_invoice_file_is_never_quoted(tmp_path: Path, secret: str) -> None:
+    """A link to any readable file (say /etc/shadow) is refused without echoing a byte of
+    it: the message describes the shape of line 1, not its text."""
+    private = tmp_path / "private"
+    private.write_text(secret, encoding="utf-8")
+    link = tmp_path / "invoices.csv"
+    link.symlink_to(private)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    with pytest.raises(InputError) as refused:
+        detect(link.resolve(), workdir)
+    where, message = str(refused.value).split(": ", 1)
+    assert where == str(private)
+    assert message.startswith("not a recognised invoice file: line 1 is not an invoice header")
+    assert "SECRET" not in message
+    assert "root" not in message
