@@ -127,18 +127,27 @@ def _ensure_system_user() -> pwd.struct_passwd:
 
 
 def _prepare_dirs_for_system_user(data: Path) -> None:
-    """As root: let the server user traverse to its data folder and read the binaries."""
+    """As root: let the server user traverse to its data folder and run the binaries.
+
+    PostgreSQL refuses to run as root, so the server runs as SYSTEM_USER, which must
+    traverse every folder above its data folder and the server's binaries. The folders
+    that lack it get the others' execute bit only (traverse, never list or read), and
+    the change is said on stderr, folder by folder; running lgs as an ordinary user
+    (or LGS_STATE_DIR in a traversable place) changes nothing."""
     entry = _ensure_system_user()
-    for folder in [data.parent, *data.parent.parents]:
-        mode = folder.stat().st_mode
-        if not mode & 0o001:
-            folder.chmod(mode | 0o001)  # traverse only, nothing becomes listable
-    os.chown(data, entry.pw_uid, entry.pw_gid)
-    install = bin_dir().parent
-    for folder in [install, *install.parents]:
+    opened = []
+    for folder in [data.parent, *data.parent.parents, bin_dir().parent, *bin_dir().parents]:
         mode = folder.stat().st_mode
         if not mode & 0o001:
             folder.chmod(mode | 0o001)
+            opened.append(str(folder))
+    os.chown(data, entry.pw_uid, entry.pw_gid)
+    if opened:
+        print(
+            f"lgs: running as root, the server runs as user {SYSTEM_USER!r}, who must reach "
+            f"{data}: gave others traverse-only access (o+x, no listing) to " + ", ".join(opened),
+            file=sys.stderr,
+        )
 
 
 def _server_command(args: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -159,8 +168,7 @@ def _server_command(args: list[str], *, timeout: float = 120) -> subprocess.Comp
 @contextlib.contextmanager
 def _lifecycle_lock() -> Iterator[None]:
     """One start/stop at a time per state folder (parallel `lgs` calls are safe)."""
-    state = settings.state_dir()
-    state.mkdir(parents=True, exist_ok=True)
+    state = settings.private_dir(settings.state_dir())
     with open(state / ".warehouse.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -656,9 +656,7 @@ def _insert_rejects(db: _Writer, load_id: int, rows: list[Any], window: tuple[da
 
 
 def _tmp_root() -> Path:
-    root = settings.state_dir() / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return settings.private_dir(settings.state_dir() / "tmp")
 
 
 def _new_workdir() -> Path:

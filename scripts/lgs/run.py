@@ -81,7 +81,7 @@ def generated_file() -> Path:
         / f"lgs_generated_{GENERATED_ROWS}_seed{GENERATED_SEED}.csv.gz"
     )
     if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
+        settings.private_dir(out.parent)
         partial = out.with_name(out.name + ".partial.csv.gz")
         print(
             f"no data in data/: generating a realistic data set ({GENERATED_ROWS:,} rows, "

@@ -43,6 +43,17 @@ def state_dir() -> Path:
     return Path(os.environ.get("LGS_STATE_DIR") or project_dir() / "warehouse").resolve()
 
 
+def private_dir(path: Path) -> Path:
+    """`path` (the state folder or a folder in it), created readable by its owner only
+    (0700) when it does not exist yet; an existing folder keeps the mode it has."""
+    state = state_dir()
+    for folder in reversed([path, *path.parents]):
+        if not folder.exists():
+            private = folder == path or state in (folder, *folder.parents)
+            folder.mkdir(mode=0o700 if private else 0o777, exist_ok=True)
+    return path
+
+
 def output_dir() -> Path:
     return Path(os.environ.get("LGS_OUTPUT_DIR") or project_dir() / "output").resolve()
 

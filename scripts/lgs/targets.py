@@ -296,14 +296,16 @@ class DuckDBTarget(Target):
         path = self.path()
         if read_only and not path.exists():
             raise WarehouseError(f"the DuckDB warehouse {path} does not exist yet; run `make run`")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        settings.private_dir(path.parent)
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            conn = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             raise WarehouseError(
                 f"cannot open {path}: {exc}\n(DuckDB allows one writer at a time: is dbt or "
                 "another lgs command using it?)"
             ) from exc
+        _owner_only(path)
+        return conn
 
     def describe(self) -> dict[str, str]:
         path = self.path()
@@ -320,6 +322,16 @@ class DuckDBTarget(Target):
         for stale in folder.glob(f"{name}.duckdb*"):
             stale.unlink()
         return {self.database_variable: str(folder / f"{name}.duckdb")}
+
+
+def _owner_only(path: Path) -> None:
+    """The DuckDB file (and its write-ahead log) readable by its owner only, also when dbt
+    created it: it holds every raw line."""
+    for file in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(OSError):
+            info = file.stat()
+            if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+                file.chmod(0o600)
 
 
 TARGETS: dict[str, Target] = {

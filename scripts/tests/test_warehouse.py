@@ -8,6 +8,7 @@ import os
 import pwd
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ import psutil
 import pytest
 from tests_support import PROJECT_DIR, Warehouse, environment
 
-from lgs import embedded, targets
+from lgs import embedded, settings, targets
 from lgs.errors import WarehouseError
 
 
@@ -59,6 +60,17 @@ def test_start_is_idempotent_and_url_describes_it(own_server: dict[str, str]) ->
     first = _lgs("warehouse", "start", env=own_server)
     assert first.returncode == 0, first.stderr
     assert "started" in first.stdout
+    # the state folder is the owner's: no group or others' rights but, as root, the
+    # traverse bit the server's user needs, which start says it gave
+    state = Path(own_server["LGS_STATE_DIR"])
+    mode = stat.S_IMODE(state.stat().st_mode)
+    if os.geteuid() == 0:
+        assert mode == 0o701, oct(mode)
+        assert "gave others traverse-only access (o+x, no listing) to " in first.stderr
+        assert str(state) in first.stderr.split("(o+x, no listing) to ", 1)[1]
+    else:
+        assert mode == 0o700, oct(mode)
+        assert "o+x" not in first.stderr
     second = _lgs("warehouse", "start", env=own_server)
     assert second.returncode == 0, second.stderr
     assert "already running" in second.stdout
@@ -365,3 +377,22 @@ def test_runs_as_an_ordinary_user(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root needs the system user")
 def test_as_root_the_server_runs_as_the_system_user(pg_server: embedded.ServerStatus) -> None:
     assert psutil.Process(pg_server.pid).username() == embedded.SYSTEM_USER
+
+
+def test_the_duckdb_file_and_its_folder_are_the_owners_only(tmp_path: Path) -> None:
+    """The DuckDB warehouse holds every raw line: its folder is created 0700 and the file
+    0600, also when another program (dbt) created it with the umask's 0644."""
+    path = tmp_path / "state" / "warehouse" / "lgs.duckdb"
+    with settings.overridden(
+        {"LGS_STATE_DIR": str(tmp_path / "state"), "LGS_DUCKDB_PATH": str(path)}
+    ):
+        targets.get("duckdb").connect().close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+    path.chmod(0o644)
+    with settings.overridden(
+        {"LGS_STATE_DIR": str(tmp_path / "state"), "LGS_DUCKDB_PATH": str(path)}
+    ):
+        targets.get("duckdb").connect(read_only=True).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
