@@ -84,6 +84,9 @@ def test_start_is_idempotent_and_url_describes_it(own_server: dict[str, str]) ->
         cur = conn.cursor()
         cur.execute("select current_database(), current_setting('server_version_num')::int")
         assert cur.fetchone() == ("lgs", pytest.approx(180000, abs=9999))
+        # crash recovery stays short: the write-ahead log between checkpoints is bounded
+        cur.execute("select current_setting('max_wal_size'), current_setting('checkpoint_timeout')")
+        assert cur.fetchone() == ("1GB", "5min")
     stop = _lgs("warehouse", "stop", env=own_server)
     assert stop.returncode == 0 and "stopped" in stop.stdout
     again = _lgs("warehouse", "status", env=own_server)
