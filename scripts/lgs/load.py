@@ -364,7 +364,38 @@ class _PostgresWriter(_Writer):
         self.conn.autocommit = False
 
     def lock(self) -> None:
-        self.run("postgres", "lock_loads")
+        """Wait for a load under way to commit (it holds raw.loads), saying so on stderr,
+        for at most LGS_LOAD_LOCK_TIMEOUT seconds."""
+        import psycopg2.errors
+
+        self.execute("savepoint lgs_lock")
+        try:
+            self.run("postgres", "try_lock_loads")
+            return
+        except psycopg2.errors.LockNotAvailable:
+            self.execute("rollback to savepoint lgs_lock")
+        holders = self.run("postgres", "lock_holders")
+        who = (
+            ", ".join(f"{name} (pid {pid}, since {since})" for pid, name, since in holders)
+            if holders
+            else "another session"
+        )
+        timeout = settings.load_lock_timeout()
+        print(
+            f"lgs: another load is under way: waiting for {who} to finish "
+            f"(at most {timeout} s, LGS_LOAD_LOCK_TIMEOUT)",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.run("postgres", "set_lock_timeout", timeout=f"{timeout}s")
+        try:
+            self.run("postgres", "lock_loads")
+        except psycopg2.errors.LockNotAvailable:
+            raise LgsError(
+                f"gave up after {timeout} s waiting for {who} to finish; nothing was loaded "
+                "(run the load again later, or set LGS_LOAD_LOCK_TIMEOUT to wait longer)"
+            ) from None
+        self.run("postgres", "set_lock_timeout", timeout="0")
 
     def insert_lines(
         self, engine: Engine, lines: queries.Query, load_id: int, workdir: Path, meter: tqdm

@@ -10,6 +10,7 @@ a fresh clone, so the same settings drive `lgs`, `dbt` and the tests:
 | `LGS_OUTPUT_DIR` | `<project>/output` | charts, report, benchmark results |
 | `LGS_EARLIEST_INVOICE_DATE` | `2000-01-01` | the loader refuses a line dated before this day |
 | `LGS_LATEST_INVOICE_DATE` | tomorrow (UTC) | ... or after this day |
+| `LGS_LOAD_LOCK_TIMEOUT` | `300` | seconds a load waits for another load to finish |
 
 How each warehouse is reached (`LGS_PG_PORT`, `LGS_DUCKDB_PATH`, `PGHOST`...) is in
 `profiles.yml`, read through `lgs.targets`.
@@ -99,3 +100,11 @@ def _date_setting(name: str, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise LgsError(f"{name}={value!r}: expected a date as YYYY-MM-DD") from None
+
+
+def load_lock_timeout() -> int:
+    """Seconds a load waits for a load under way (PostgreSQL) before it gives up."""
+    value = os.environ.get("LGS_LOAD_LOCK_TIMEOUT") or "300"
+    if not value.isdigit() or int(value) < 1:
+        raise LgsError(f"LGS_LOAD_LOCK_TIMEOUT={value!r}: expected a whole number of seconds >= 1")
+    return int(value)

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,70 @@ def test_after_the_commit_only_best_effort_steps_remain(
     result = wh.load(small_data.path)
     assert (result.status, result.rows_loaded) == ("loaded", small_data.rows)
     assert fetch(wh, "select count(*) from raw.invoice_lines") == [(small_data.rows,)]
+
+
+def test_a_load_waiting_for_another_says_so_and_gives_up_cleanly(
+    pg_server: embedded.ServerStatus,
+    small_data: GeneratedData,
+    base_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: while a load holds raw.loads, a second one says whom it waits for,
+    goes on when the first commits, and gives up after LGS_LOAD_LOCK_TIMEOUT with one
+    line and nothing loaded."""
+    wh = Warehouse.fresh("dev", "lock_wait", base_dir)
+    wh.load(small_data.path)
+    before = fingerprint(wh)
+    with wh.active(), wh.target.connection() as holder:
+        cur = holder.cursor()
+        cur.execute("set application_name = 'the_first_load'")
+        cur.execute("lock table raw.loads in share row exclusive mode")
+        monkeypatch.setenv("LGS_LOAD_LOCK_TIMEOUT", "2")
+        started = time.monotonic()
+        refused = wh.lgs("load", str(small_data.path))
+        waited = time.monotonic() - started
+        holder.rollback()
+    assert refused.returncode != 0
+    assert "Traceback" not in refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 2, refused.stderr
+    assert lines[0].startswith(
+        "lgs: another load is under way: waiting for the_first_load (pid "
+    ), lines[0]
+    assert lines[0].endswith("to finish (at most 2 s, LGS_LOAD_LOCK_TIMEOUT)")
+    assert lines[1].startswith("lgs: error: gave up after 2 s waiting for the_first_load (pid ")
+    assert "nothing was loaded" in lines[1]
+    assert waited >= 2
+    assert fingerprint(wh) == before
+
+    # the holder commits once the second load waits for it: that load goes on
+    monkeypatch.setenv("LGS_LOAD_LOCK_TIMEOUT", "60")
+
+    def commit_when_waited_for(holder: Any, watcher: Any) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            watcher.execute(
+                "select count(*) from pg_locks where relation = 'raw.loads'::regclass"
+                " and not granted"
+            )
+            if watcher.fetchone()[0]:
+                break
+            time.sleep(0.1)
+        holder.commit()
+
+    with wh.active(), wh.target.connection() as holder, wh.target.connection() as watch:
+        watch.autocommit = True
+        holder.cursor().execute("lock table raw.loads in share row exclusive mode")
+        release = threading.Thread(target=commit_when_waited_for, args=(holder, watch.cursor()))
+        release.start()
+        try:
+            waited_for = wh.lgs("load", str(small_data.path))
+        finally:
+            release.join()
+    assert waited_for.returncode == 0, waited_for.stderr
+    assert "another load is under way: waiting for" in waited_for.stderr
+    assert "already loaded as load 1" in waited_for.stdout
+    assert fingerprint(wh) == before
 
 
 def test_a_failure_after_the_rows_were_written_changes_nothing(

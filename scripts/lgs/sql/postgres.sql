@@ -7,6 +7,28 @@
 -- Serialises concurrent loads (the load id is the next one of raw.loads).
 lock table raw.loads in share row exclusive mode;
 
+-- name: try_lock_loads
+-- The same lock when it is free at once (else lock_not_available).
+lock table raw.loads in share row exclusive mode nowait;
+
+-- name: lock_holders
+-- Who holds a lock on raw.loads: the session a waiting load names.
+select
+    activity.pid,
+    coalesce(nullif(activity.application_name, ''), activity.usename) as who,
+    to_char(activity.xact_start, 'YYYY-MM-DD HH24:MI:SS') as since
+from pg_locks as held
+inner join pg_stat_activity as activity on held.pid = activity.pid
+where
+    held.relation = 'raw.loads'::regclass
+    and held.granted
+    and held.pid != pg_backend_pid()
+order by activity.xact_start;
+
+-- name: set_lock_timeout
+-- How long the load's next lock may wait ('0': for ever), for this transaction.
+select set_config('lock_timeout', {{ bind(timeout) }}, true);
+
 -- name: create_partition
 create table raw.invoice_lines_load_{{ load_id }} (
     like raw.invoice_lines including defaults,
