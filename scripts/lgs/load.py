@@ -653,7 +653,9 @@ def _load_file(
         except BaseException as exc:
             guard.committing = False
             db.rollback()
-            if _interrupted(exc) and not isinstance(exc, KeyboardInterrupt):
+            # Ctrl-C that a driver turned into an error of its own (psycopg2 cancels the
+            # COPY it interrupted: QueryCanceled) is still an interruption
+            if (guard.interrupted or _interrupted(exc)) and not isinstance(exc, KeyboardInterrupt):
                 raise KeyboardInterrupt from None
             raise
         finally:

@@ -267,3 +267,27 @@ def test_ctrl_c_changes_nothing_and_says_so(
     assert "lgs: interrupted; nothing was changed" in err
     assert fingerprint(warehouse) == before
     assert warehouse.load(big_file).load_id == 2
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_copy_into_postgresql_says_one_line(
+    pg_server: embedded.ServerStatus, small_data: GeneratedData, big_file: Path, base_dir: Path
+) -> None:
+    """PostgreSQL, while the COPY writes the rows: Ctrl-C (psycopg2 cancels the COPY and
+    raises QueryCanceled) gives the documented line and exit code 130, never a traceback;
+    raw is unchanged."""
+    wh = Warehouse.fresh("dev", "copy_ctrl_c", base_dir)
+    wh.load(small_data.path)
+    before = fingerprint(wh)
+    proc = _start_cli_load(wh, big_file)
+    try:
+        _wait_until(proc, _write_phase_started(wh, 0), "the COPY started")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip() == "lgs: interrupted; nothing was changed", err
+    assert fingerprint(wh) == before
+    assert wh.load(big_file).load_id == 2
