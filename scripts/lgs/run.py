@@ -9,6 +9,11 @@ In a folder, the files ending in one of `DATA_SUFFIXES` are loaded, in name orde
 (their content decides the format). README files and hidden files (`.gitkeep`) are
 ignored; any other file, and any subfolder, is skipped with a warning naming it. A
 folder holding only such files stops the run: it does not fall back to generated data.
+
+A refused file (a bad value, a wrong format) is one transaction that changed nothing:
+the run goes on with the folder's other files, builds from what was loaded, and ends
+with an error naming each refused file (so `make run` fails and says exactly what
+was loaded and what not). When every file is refused, nothing is built.
 """
 
 from __future__ import annotations
@@ -102,11 +107,29 @@ def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
     warehouse.ensure_running(target)
     if not files:
         files = [generated_file()]
+    refused: list[Path] = []
     for file in files:
-        print(load_file(file, target).summary())
+        try:
+            print(load_file(file, target).summary())
+        except InputError as exc:
+            if len(files) == 1:
+                raise
+            print(f"lgs: refused: {exc}", file=sys.stderr, flush=True)
+            refused.append(file)
+    if len(refused) == len(files):
+        raise InputError(
+            f"each of the {len(files)} files was refused (see above); nothing was loaded or built"
+        )
     run_dbt(REFRESH, target)
     outputs = [*charts.render(target), *report.render(target)]
     _print_summary(target, outputs, time.monotonic() - started)
+    if refused:
+        loaded = [file.name for file in files if file not in refused]
+        raise InputError(
+            f"{len(refused)} of {len(files)} files refused and not loaded: "
+            f"{', '.join(file.name for file in refused)} (see above); the marts were built "
+            f"from the others ({', '.join(loaded)}) and what was loaded before"
+        )
     return 0
 
 

@@ -3,6 +3,7 @@ says about the others."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -158,6 +159,34 @@ def test_run_builds_everything_and_a_second_run_changes_nothing(tmp_path: Path) 
     ) in second.stdout
     assert "load 2" not in second.stdout
     assert _snapshot(duck) == before
+
+    # good, bad, good: the bad file is refused and named, the others are loaded and
+    # built, and the run ends in an error that says exactly that
+    bad = data.path.parent / "generated_2500_bad.csv"  # between the two in name order
+    rows = list(csv.reader(data.path.read_text(encoding="utf-8").splitlines()))
+    rows[1][3] = "ten"  # the quantity
+    with open(bad, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows[:50])
+    more = generate_small(data.path.parent, rows=2_000, seed=8)
+    assert sorted(p.name for p in data.path.parent.iterdir()) == sorted(
+        [data.path.name, bad.name, more.path.name]
+    )
+    third = _lgs("run", "--target", "duckdb", "--data", str(data.path.parent), env=env)
+    assert third.returncode == 2, third.stdout[-3000:] + third.stderr
+    assert f"lgs: refused: {bad}: 1 row(s) cannot be read; nothing was loaded" in third.stderr
+    assert re.search(
+        rf"^{more.path.name}: load 2 \(csv-ii\): 2,000 of 2,000 rows", third.stdout, re.M
+    )
+    assert "Completed successfully" in third.stdout
+    assert third.stderr.strip().splitlines()[-1] == (
+        f"lgs: error: 1 of 3 files refused and not loaded: {bad.name} (see above); the marts "
+        f"were built from the others ({more.path.name}, {data.path.name}) and what was "
+        "loaded before"
+    )
+    after = _snapshot(duck)
+    assert [load[1] for load in after["loads"]] == [data.path.name, more.path.name]
+    assert not any(load[1] == bad.name for load in after["loads"])
+    assert after["lines"] == [(5_000,)]
 
 
 @pytest.mark.parametrize(
