@@ -130,8 +130,9 @@ class CheckedStream:
     """Reads the CSV bytes, checking gzip integrity and UTF-8, to name a broken file's
     problem precisely (file and line)."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, decode: bool = True) -> None:
         self.source = source
+        self.decode = decode  # False: gzip integrity only (UTF-8 is DuckDB's to check)
         self._raw: BinaryIO = open(source.csv_path, "rb")  # noqa: SIM115 (closed in close())
         self._stream: BinaryIO = (
             gzip.GzipFile(fileobj=self._raw) if source.gzipped else self._raw  # type: ignore[assignment]
@@ -154,7 +155,8 @@ class CheckedStream:
                 f"{self.source.path}: corrupt gzip data after line {self._lines}: {exc}"
             ) from None
         try:
-            self._decoder.decode(chunk, final=not chunk)
+            if self.decode:
+                self._decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
             line = self._lines + chunk[: max(exc.start, 0)].count(b"\n") + 1
             bad = (
@@ -172,6 +174,57 @@ class CheckedStream:
     def close(self) -> None:
         self._stream.close()
         self._raw.close()
+
+
+# Bounds on what a file may hold, checked in one streaming pass before the warehouse reads
+# it: a 1 MB gzip of a header, one row and 1 GiB of newlines once kept a load (and its
+# lock) busy for more than five minutes. Invoice files have no run of blank lines and
+# compress about 7 to 1; these bounds leave a wide margin and stop at the first excess.
+MAX_BLANK_LINES = 1_000  # in a row
+MAX_GZIP_RATIO = 100  # decompressed bytes per compressed byte ...
+MIN_GZIP_BOMB = 256 << 20  # ... once past 256 MiB decompressed
+_BLANK_RUN = re.compile(rb"(?:\r?\n){2,}")
+
+
+def check_bounds(source: Source) -> None:
+    """Refuse a text file with a run of more than MAX_BLANK_LINES blank lines, or a gzip
+    that decompresses to more than MAX_GZIP_RATIO times its size (past MIN_GZIP_BOMB)."""
+    compressed = source.csv_path.stat().st_size
+    stream = CheckedStream(source, decode=False)
+    total = lines = trailing = 0
+    try:
+        while chunk := stream.read():
+            total += len(chunk)
+            if source.gzipped and total > max(MIN_GZIP_BOMB, MAX_GZIP_RATIO * compressed):
+                raise InputError(
+                    f"{source.path}: decompresses to more than {MAX_GZIP_RATIO} times its size "
+                    f"(over {total >> 20:,} MiB from {compressed / (1 << 20):,.1f} MiB); an "
+                    "invoice file compresses about 7 to 1: refused as a possible gzip bomb"
+                )
+            runs = (
+                [(m.start(), m.group().count(b"\n")) for m in _BLANK_RUN.finditer(chunk)]
+                if b"\n\n" in chunk or b"\n\r\n" in chunk  # rare: C-speed test first
+                else []
+            )
+            leading = len(chunk) - len(chunk.lstrip(b"\r\n"))
+            if leading == len(chunk):  # a chunk of newlines only continues the run
+                runs = [(0, chunk.count(b"\n") + trailing)]
+            elif trailing and leading:
+                runs.insert(0, (0, chunk[:leading].count(b"\n") + trailing))
+            for start, newlines in runs:
+                if newlines - 1 > MAX_BLANK_LINES:
+                    line = lines + chunk[:start].count(b"\n") + 1
+                    raise InputError(
+                        f"{source.path}: after line {max(line - trailing, 1)}: more than "
+                        f"{MAX_BLANK_LINES:,} blank lines in a row; an invoice file has none "
+                        "(is it padded or damaged?)"
+                    )
+            stripped = chunk.rstrip(b"\r\n")
+            newline_tail = chunk[len(stripped) :].count(b"\n")
+            trailing = trailing + newline_tail if not stripped else newline_tail
+            lines += chunk.count(b"\n")
+    finally:
+        stream.close()
 
 
 def _diagnose(source: Source, engine_message: str) -> InputError:
@@ -592,6 +645,7 @@ def _load_file(
 
             meter.set_postfix_str("reading the file")
             source = detect(path, workdir)
+            check_bounds(source)
             engine = db.reader(workdir)
             rows_read = engine.stage(source)
             if rows_read == 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import io
 import random
 import re
 import struct
@@ -73,6 +74,18 @@ def _text(*lines: str) -> bytes:
 
 def _with_row2(old: str, new: str) -> bytes:
     return _text(HEAD, GOOD[0], GOOD[1].replace(old, new, 1), GOOD[2])
+
+
+def _gzip_bomb() -> bytes:
+    """About 1 MiB of gzip that decompresses to 300 MiB of one valid line repeated."""
+    line = (GOOD[0] + "\n").encode()
+    block = line * ((1 << 20) // len(line))
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed:
+        packed.write(_text(HEAD))
+        for _ in range(300):
+            packed.write(block)
+    return out.getvalue()
 
 
 def _gz_truncated() -> bytes:
@@ -182,6 +195,25 @@ BAD_INPUTS: dict[str, BadInput] = {
         lambda _: _with_row2("2009-12-01 07:46:00", "1999-12-31 23:59:00"),
         ["column InvoiceDate: '1999-12-31 23:59:00'; expected a date and time"],
         2,
+    ),
+    # bounded work: once a 1 MB gzip of newlines held a load (and its lock) for minutes
+    "blank-lines-gzip": BadInput(
+        lambda _: gzip.compress(_text(HEAD, GOOD[0]) + b"\n" * (64 << 20), mtime=0),
+        ["after line 2: more than 1,000 blank lines in a row; an invoice file has none"],
+        1,
+    ),
+    "blank-lines-late": BadInput(
+        lambda _: _text(HEAD, *(GOOD * 1000)) + b"\r\n" * 1002 + _text(GOOD[0]),
+        ["after line 3001: more than 1,000 blank lines in a row"],
+        1,
+    ),
+    "gzip-bomb": BadInput(
+        lambda _: _gzip_bomb(),
+        [
+            "decompresses to more than 100 times its size (over 256 MiB from ",
+            "refused as a possible gzip bomb",
+        ],
+        1,
     ),
     "nul-in-text-late": BadInput(  # past the sniffed head; PostgreSQL text cannot hold it
         lambda _: _text(HEAD, *(GOOD * 30_000), GOOD[1].replace("PINK", "PI\x00NK")),
