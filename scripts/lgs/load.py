@@ -553,6 +553,11 @@ def load_file(
     progress: bool | None = None,
 ) -> LoadResult:
     """Load one file into the target's raw layer (see the module docstring)."""
+    # DuckDB reads every file, also for PostgreSQL: imported before the load starts, as a
+    # Ctrl-C while its extension module initialises aborts the process ("Critical
+    # nanobind error") instead of raising KeyboardInterrupt
+    import duckdb  # noqa: F401
+
     with _sigint_guard() as guard:
         return _load_file(
             path, target, replace=replace, max_rejects=max_rejects, progress=progress, guard=guard
