@@ -152,11 +152,12 @@ def run_dbt(args: list[str], target: str, env: dict[str, str]) -> Step:
 
 def run_pandas(path: Path) -> Step:
     """The pandas way on `path`, in a child process with a memory cap and a timeout."""
-    oracle = settings.project_dir() / "scripts" / "tests" / "oracle.py"
+    # the oracle and its lifecycle half (oracle_lifecycle.py) live side by side
+    folder = settings.project_dir() / "scripts" / "tests"
     code = (
-        "import importlib.util, resource, sys, time\n"
-        f"spec = importlib.util.spec_from_file_location('oracle', {str(oracle)!r})\n"
-        "oracle = importlib.util.module_from_spec(spec); spec.loader.exec_module(oracle)\n"
+        "import resource, sys, time\n"
+        f"sys.path.insert(0, {str(folder)!r})\n"
+        "import oracle\n"
         "t = time.monotonic()\n"
         f"marts = oracle.compute_marts([{str(path)!r}])\n"
         "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
