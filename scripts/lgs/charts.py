@@ -1057,10 +1057,9 @@ def draw_sales_by_customer_type(data: ChartData) -> Figure:
     ax.set_ylim(min(0, _floor(months["net_sales"])), _headroom(months["net_sales"].max(), 1.15))
     _footer(
         fig,
-        "Wholesale: a customer whose purchases average at least the threshold of units "
-        "(var wholesale_min_units_per_purchase, 400 by default) on product lines; retail: "
-        "the others.",
-        "The three parts add up to the month's net sales. Source: "
+        "Wholesale: a customer whose purchases average at least the threshold of units on "
+        "product lines (var wholesale_min_units_per_purchase, 400 by default);",
+        "retail: the others. The three parts add up to the month's net sales. Source: "
         "marts.monthly_sales_by_customer_type.",
         partial_note(data),
     )
