@@ -32,13 +32,15 @@
       loads touch (delete_keys_touched_by_new_loads); the model then appends
       them recomputed;
     - indexes, unique_indexes: columns indexed one by one on PostgreSQL (the
-      deletes look rows up by them); nothing on other adapters.
+      deletes look rows up by them); nothing on other adapters;
+    - pre_hook: the model's own pre-hooks, run after the recompute delete.
 -#}
 {% macro incremental_on_loads(
     unique_key=none,
     recompute_key=none,
     indexes=[],
-    unique_indexes=[]
+    unique_indexes=[],
+    pre_hook=[]
 ) -%}
     {%- set index_configs = [] -%}
     {%- if target.type == 'postgres' -%}
@@ -58,6 +60,9 @@
             ~ "', ref('int_invoice_versions')) }}"
         ) -%}
     {%- endif -%}
+    {%- for hook in ([pre_hook] if pre_hook is string else pre_hook) -%}
+        {%- do hooks.append(hook) -%}
+    {%- endfor -%}
     {{ config(
         incremental_strategy='delete+insert' if unique_key else 'append',
         unique_key=unique_key,

@@ -1,4 +1,4 @@
-"""`lgs charts`: the seven PNG charts the marketing team reads, drawn from the marts.
+"""`lgs charts`: the twelve PNG charts the marketing team reads, drawn from the marts.
 
     lgs charts [--target dev|postgres|duckdb] [--out DIR]
 
@@ -11,7 +11,15 @@ writes `<output>/charts/` (default `output/charts/`, `LGS_OUTPUT_DIR`):
 4. `4_sales_growth.png`: month-on-month sales growth (%), rises and drops in two colours;
 5. `5_active_customers.png`: active customers (monthly active users) per month;
 6. `6_new_existing_customers.png`: new and existing customers per month (stacked);
-7. `7_rfm_segments.png`: RFM segment sizes and their mean recency, frequency, monetary.
+7. `7_rfm_segments.png`: RFM segment sizes and their mean recency, frequency, monetary;
+8. `8_cohort_retention.png`: cohort retention heatmap (% of each cohort active N months
+   after its first), the left-censored first cohort marked;
+9. `9_customer_movement.png`: new, retained and reactivated customers per month (up),
+   churned customers (down);
+10. `10_days_to_second_purchase.png`: distribution of the days from a customer's first
+    purchase to their second, median and mean marked;
+11. `11_sales_by_customer_type.png`: wholesale, retail and unknown net sales per month;
+12. `12_top_countries.png`: the countries with the most net sales, and their customers.
 
 A month the data ends inside (`monthly_sales.is_complete_month` false) is drawn hatched
 and lighter, with a note. Reads only the marts in `MARTS_READ` (declared as the
@@ -47,6 +55,12 @@ MARTS_READ = (
     "monthly_sales",
     "monthly_users",
     "rfm_segments",
+    "customers",
+    "cohort_retention",
+    "customer_movement",
+    "repeat_purchase_summary",
+    "monthly_sales_by_customer_type",
+    "country_summary",
 )
 CHART_FILES = {
     "invoice_amounts": "1_invoice_amounts.png",
@@ -56,7 +70,14 @@ CHART_FILES = {
     "active_customers": "5_active_customers.png",
     "new_existing_customers": "6_new_existing_customers.png",
     "rfm_segments": "7_rfm_segments.png",
+    "cohort_retention": "8_cohort_retention.png",
+    "customer_movement": "9_customer_movement.png",
+    "days_to_second_purchase": "10_days_to_second_purchase.png",
+    "sales_by_customer_type": "11_sales_by_customer_type.png",
+    "top_countries": "12_top_countries.png",
 }
+TOP_COUNTRIES = 10
+CUSTOMER_TYPES = ("wholesale", "retail", "unknown")
 
 # one palette for every chart
 NAVY = "#1f4e79"
@@ -116,6 +137,10 @@ class ChartData:
     months: pd.DataFrame  # one row per calendar month from the first to the last
     segments: pd.DataFrame  # rfm_segments in segment_order
     data_end: pd.Timestamp  # the last invoice line
+    cohorts: pd.DataFrame  # cohort_retention by cohort, then months since first
+    second_purchase_days: pd.Series  # customers.days_to_second_purchase of repeat customers
+    repeat_summary: pd.DataFrame  # repeat_purchase_summary, indexed by population
+    countries: pd.DataFrame  # country_summary, most net sales first
 
     @property
     def partial_months(self) -> pd.DataFrame:
@@ -150,15 +175,65 @@ def read_chart_data(reader: MartReader) -> ChartData:
         "monthly_users", ["year_month", "active_users", "new_users", "existing_users"]
     )
     segments = reader.frame("rfm_segments", order_by="segment_order").reset_index(drop=True)
-    months = orders.merge(sales, on="year_month", how="outer").merge(
-        users, on="year_month", how="outer"
+    movement = reader.frame(
+        "customer_movement",
+        [
+            "year_month",
+            "new_customers",
+            "retained_customers",
+            "reactivated_customers",
+            "churned_customers",
+        ],
     )
+    by_type = reader.frame(
+        "monthly_sales_by_customer_type", ["year_month", "customer_type", "net_sales"]
+    )
+    by_type = (
+        by_type.pivot(index="year_month", columns="customer_type", values="net_sales")
+        .reindex(columns=list(CUSTOMER_TYPES))
+        .add_suffix("_net_sales")
+        .reset_index()
+    )
+    by_type.columns.name = None
+    months = (
+        orders.merge(sales, on="year_month", how="outer")
+        .merge(users, on="year_month", how="outer")
+        .merge(movement, on="year_month", how="outer")
+        .merge(by_type, on="year_month", how="outer")
+    )
+    cohorts = reader.frame(
+        "cohort_retention",
+        [
+            "cohort_year_month",
+            "months_since_first",
+            "cohort_customers",
+            "active_customers",
+            "retention_pct",
+            "is_complete_month",
+            "is_left_censored",
+        ],
+        order_by="cohort_year_month, months_since_first",
+    )
+    days = reader.query(
+        "select days_to_second_purchase from marts.customers "
+        "where days_to_second_purchase is not null",
+        ["customers"],
+    )
+    repeat = reader.frame("repeat_purchase_summary", order_by="population_order")
+    countries = reader.frame("country_summary", order_by="net_sales desc, country")
     return ChartData(
         amounts=amounts["positive_amount"].astype("float64").reset_index(drop=True),
         amount_summary=summary,
         months=_calendar(months),
         segments=segments,
         data_end=pd.Timestamp(data_end),
+        cohorts=cohorts.reset_index(drop=True),
+        second_purchase_days=days["days_to_second_purchase"]
+        .astype("int64")
+        .sort_values()
+        .reset_index(drop=True),
+        repeat_summary=repeat.set_index("population"),
+        countries=countries.reset_index(drop=True),
     )
 
 
@@ -230,7 +305,36 @@ def plotted(data: ChartData) -> dict[str, pd.DataFrame]:
                 "mean_monetary",
             ]
         ].reset_index(drop=True),
+        "cohort_retention": data.cohorts[
+            ["cohort_year_month", "months_since_first", "retention_pct", "is_left_censored"]
+        ].reset_index(drop=True),
+        "customer_movement": months[
+            [
+                "year_month",
+                "new_customers",
+                "retained_customers",
+                "reactivated_customers",
+                "churned_customers",
+                "is_partial",
+            ]
+        ].reset_index(drop=True),
+        "days_to_second_purchase": data.second_purchase_days.value_counts()
+        .sort_index()
+        .rename_axis("days_to_second_purchase")
+        .rename("customers")
+        .reset_index(),
+        "sales_by_customer_type": months[
+            ["year_month", *(f"{kind}_net_sales" for kind in CUSTOMER_TYPES), "is_partial"]
+        ].reset_index(drop=True),
+        "top_countries": top_countries(data)[
+            ["country", "net_sales", "share_of_net_sales_pct", "customers"]
+        ].reset_index(drop=True),
     }
+
+
+def top_countries(data: ChartData) -> pd.DataFrame:
+    """The `TOP_COUNTRIES` countries with the most net sales (country_summary's order)."""
+    return data.countries.head(TOP_COUNTRIES)
 
 
 def _panel_amounts(data: ChartData, population: str) -> pd.Series:
@@ -714,6 +818,299 @@ def draw_rfm_segments(data: ChartData) -> Figure:
     return fig
 
 
+# --- the customer lifecycle charts --------------------------------------------------------------
+
+
+def _cohort_label(year_month: int, censored: bool) -> str:
+    name = f"{int(year_month) // 100}-{int(year_month) % 100:02d}"
+    return f"{name} *" if censored else name
+
+
+def retention_scale(cohorts: pd.DataFrame) -> float:
+    """The top of the heatmap's colour scale: the highest retention after month 0 (month 0
+    is 100% by definition and would wash every other cell out), rounded up to 10%."""
+    later = cohorts.loc[cohorts["months_since_first"] > 0, "retention_pct"].astype("float64")
+    later = later.dropna()
+    if later.empty:
+        return 100.0
+    return float(min(100.0, max(10.0, math.ceil(float(later.max()) / 10.0) * 10.0)))
+
+
+def draw_cohort_retention(data: ChartData) -> Figure:
+    import numpy as np
+    from matplotlib.patches import Patch, Rectangle
+
+    cohorts = data.cohorts
+    matrix = cohorts.pivot(
+        index="cohort_year_month", columns="months_since_first", values="retention_pct"
+    ).astype("float64")
+    rows, columns = matrix.shape
+    fig = _figure(
+        min(11.5, max(5.6, 2.4 + 0.27 * rows)),
+        "Cohort retention: % of each month's new customers active N months later",
+    )
+    ax = fig.subplots()
+    ax.grid(False)
+    top = retention_scale(cohorts)
+    values = matrix.to_numpy()
+    image = ax.imshow(
+        np.ma.masked_invalid(values),
+        aspect="auto",
+        cmap="Blues",
+        vmin=0,
+        vmax=top,
+        interpolation="nearest",
+    )
+    if rows <= 40 and columns <= 40:
+        for (row, column), value in np.ndenumerate(values):
+            if np.isnan(value):
+                continue
+            ax.text(
+                column,
+                row,
+                f"{value:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7 if columns > 16 else 8.5,
+                color="white" if value > top * 0.6 else "#1a1a1a",
+            )
+    censored = cohorts.groupby("cohort_year_month")["is_left_censored"].any()
+    partial = cohorts[~cohorts["is_complete_month"].astype(bool)]
+    positions = {cohort: index for index, cohort in enumerate(matrix.index)}
+    for _index, cell in partial.iterrows():
+        ax.add_patch(
+            Rectangle(
+                (int(cell["months_since_first"]) - 0.5, positions[cell["cohort_year_month"]] - 0.5),
+                1,
+                1,
+                fill=False,
+                hatch=PARTIAL_HATCH,
+                edgecolor=GREY,
+                linewidth=0,
+            )
+        )
+    handles: list[Any] = []
+    for cohort, is_censored in censored.items():
+        if is_censored:
+            ax.add_patch(
+                Rectangle(
+                    (-0.5, positions[cohort] - 0.5),
+                    columns,
+                    1,
+                    fill=False,
+                    edgecolor=ORANGE,
+                    linewidth=2,
+                )
+            )
+            handles.append(
+                Patch(facecolor="none", edgecolor=ORANGE, linewidth=2, label="Left-censored (*)")
+            )
+    if not partial.empty:
+        handles.append(_partial_handle())
+    step = 1 if columns <= 26 else math.ceil(columns / 26)
+    ax.set_xticks(range(0, columns, step), [str(int(c)) for c in matrix.columns[::step]])
+    ystep = 1 if rows <= 40 else math.ceil(rows / 40)
+    ax.set_yticks(
+        range(0, rows, ystep),
+        [_cohort_label(c, bool(censored[c])) for c in matrix.index[::ystep]],
+    )
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xlabel("Months since the cohort's first month")
+    ax.set_ylabel("Cohort (month of the first invoice)")
+    colourbar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.01)
+    colourbar.set_label("Active (% of the cohort)")
+    if handles:
+        ax.legend(handles=handles, **LEGEND_ABOVE)
+    first = censored[censored]
+    _footer(
+        fig,
+        "Retention = 100 x customers of the cohort with any invoice in the month / the cohort's "
+        f"customers; month 0 is 100% (the colour scale stops at {top:.0f}%).",
+        (
+            f"* {_cohort_label(first.index[0], False)} is left-censored: the data starts then, "
+            "so its 'new' customers include everyone who bought before. Source: "
+            "marts.cohort_retention."
+        )
+        if not first.empty
+        else "Source: marts.cohort_retention.",
+        partial_note(data),
+    )
+    return fig
+
+
+def draw_customer_movement(data: ChartData) -> Figure:
+    months = data.months
+    fig = _figure(5.8, "Customer movement: won, kept, won back and lost each month")
+    ax = fig.subplots()
+    retained = months["retained_customers"]
+    reactivated = months["reactivated_customers"]
+    _bars(ax, months, retained, NAVY, label="Retained")
+    _bars(ax, months, reactivated, GREEN, label="Reactivated", bottom=retained)
+    _bars(
+        ax,
+        months,
+        months["new_customers"],
+        AMBER,
+        label="New",
+        bottom=retained.fillna(0) + reactivated.fillna(0),
+    )
+    _bars(ax, months, -months["churned_customers"], ORANGE, label="Churned (down)")
+    ax.axhline(0, color="#555555", linewidth=0.9)
+    ax.set_ylabel("Customers")
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{abs(value):,.0f}"))
+    _month_axis(ax, months)
+    _legend(ax, data, **LEGEND_ABOVE)
+    up = (months["new_customers"] + retained + reactivated).astype("float64")
+    ax.set_ylim(
+        -_headroom(months["churned_customers"].astype("float64").max(), 1.15),
+        _headroom(up.max(), 1.15),
+    )
+    _footer(
+        fig,
+        "New: first invoice this month. Retained: active this month and the previous one. "
+        "Reactivated: back after a month or more away.",
+        "Churned: active the previous month, not this one. The first month has no previous "
+        "month: everyone is new. Source: marts.customer_movement.",
+        partial_note(data),
+    )
+    return fig
+
+
+def draw_days_to_second_purchase(data: ChartData) -> Figure:
+    import numpy as np
+
+    days = data.second_purchase_days.to_numpy()
+    summary = data.repeat_summary
+    fig = _figure(5.8, "How long until a customer buys a second time")
+    ax = fig.subplots()
+    width = 7 if days.size == 0 or days.max() <= 210 else 14
+    high = int(days.max()) if days.size else width
+    bins = np.arange(0, high + width + 1, width)
+    ax.hist(days, bins=bins, color=_lighter(NAVY, 0.35), edgecolor="white", linewidth=0.4)
+    if "all" in summary.index:
+        row = summary.loc["all"]
+        for column, name, colour, style in (
+            ("median_days_to_second_purchase", "Median", NAVY, "-"),
+            ("mean_days_to_second_purchase", "Mean", ORANGE, "--"),
+        ):
+            value = row[column]
+            if value is None or math.isnan(float(value)):
+                continue
+            ax.axvline(
+                float(value),
+                color=colour,
+                linestyle=style,
+                linewidth=2,
+                label=f"{name}: {float(value):,.1f} days",
+            )
+    ax.set_xlabel(f"Days from the first purchase to the second ({width}-day bins)")
+    ax.set_ylabel("Repeat customers")
+    _count_axis(ax)
+    ax.grid(True, axis="y")
+    handles, _labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(**LEGEND_ABOVE)
+    rates = [
+        f"{population}: {float(summary.loc[population, 'repeat_rate_pct']):.1f}%"
+        for population in ("all", "wholesale", "retail")
+        if population in summary.index and not _nan(summary.loc[population, "repeat_rate_pct"])
+    ]
+    _footer(
+        fig,
+        f"{days.size:,} customers with two purchases or more (invoices neither cancelled nor "
+        "adjustments); whole days, truncated: 0 = the same day.",
+        ("Repeat rate, " + ", ".join(rates) + ". " if rates else "")
+        + "Source: marts.customers and marts.repeat_purchase_summary.",
+    )
+    return fig
+
+
+def _nan(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def draw_sales_by_customer_type(data: ChartData) -> Figure:
+    months = data.months
+    fig = _figure(5.8, "Net sales per month: wholesale and retail customers")
+    ax = fig.subplots()
+    wholesale = months["wholesale_net_sales"]
+    retail = months["retail_net_sales"]
+    _bars(ax, months, wholesale, NAVY, label="Wholesale customers")
+    _bars(ax, months, retail, AMBER, label="Retail customers", bottom=wholesale)
+    _bars(
+        ax,
+        months,
+        months["unknown_net_sales"],
+        LIGHT_GREY,
+        label="No customer id",
+        bottom=wholesale.fillna(0) + retail.fillna(0),
+    )
+    ax.set_ylabel("Net sales (£)")
+    _money_axis(ax)
+    _month_axis(ax, months)
+    _legend(ax, data, **LEGEND_ABOVE)
+    ax.set_ylim(min(0, _floor(months["net_sales"])), _headroom(months["net_sales"].max(), 1.15))
+    _footer(
+        fig,
+        "Wholesale: a customer whose purchases average at least the threshold of units on "
+        "product lines (var wholesale_min_units_per_purchase, 400 by default);",
+        "retail: the others. The three parts add up to the month's net sales. Source: "
+        "marts.monthly_sales_by_customer_type.",
+        partial_note(data),
+    )
+    return fig
+
+
+def draw_top_countries(data: ChartData) -> Figure:
+    import numpy as np
+
+    top = top_countries(data)
+    fig = _figure(
+        max(4.6, 1.8 + 0.42 * len(top)),
+        f"Top {len(top)} countries by net sales",
+    )
+    axes = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.5, 1.0]})
+    y = np.arange(len(top))
+    panels: list[tuple[str, str, Callable[[float, pd.Series], str], str]] = [
+        (
+            "net_sales",
+            "Net sales (share of all)",
+            lambda v, row: f"{money_short(v)} ({float(row['share_of_net_sales_pct']):.1f}%)",
+            NAVY,
+        ),
+        ("customers", "Customers", lambda v, _row: f"{v:,.0f}", GREY),
+    ]
+    for ax, (column, title, label, colour) in zip(axes, panels, strict=True):
+        values = top[column].astype("float64")
+        ax.barh(y, values.to_numpy(), 0.7, color=colour)
+        high = max(float(values.max()) if not values.empty else 0.0, 0.0)
+        low = min(float(values.min()) if not values.empty else 0.0, 0.0)
+        span = (high - low) or 1.0
+        for position, (value, (_index, row)) in enumerate(zip(values, top.iterrows(), strict=True)):
+            ax.text(max(value, 0), position, " " + label(value, row), va="center", ha="left",
+                    fontsize=9.5, color="#333333")  # fmt: skip
+        ax.set_xlim(low - (0.05 * span if low < 0 else 0), high + span * 0.6)
+        ax.set_title(title, fontsize=10.5)
+        ax.grid(False)
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+    axes[0].set_yticks(y, top["country"].astype(str).tolist())
+    axes[0].invert_yaxis()
+    _footer(
+        fig,
+        f"{len(data.countries):,} countries in all. The country is the invoice's; customers: "
+        "distinct known customers with an invoice from it.",
+        "Source: marts.country_summary.",
+    )
+    return fig
+
+
 def _headroom(value: Any, factor: float) -> float:
     number = float(value) if value is not None else 0.0
     if math.isnan(number) or number <= 0:
@@ -734,11 +1131,16 @@ DRAWERS: dict[str, Callable[[ChartData], Figure]] = {
     "active_customers": draw_active_customers,
     "new_existing_customers": draw_new_existing_customers,
     "rfm_segments": draw_rfm_segments,
+    "cohort_retention": draw_cohort_retention,
+    "customer_movement": draw_customer_movement,
+    "days_to_second_purchase": draw_days_to_second_purchase,
+    "sales_by_customer_type": draw_sales_by_customer_type,
+    "top_countries": draw_top_countries,
 }
 
 
 def figures(data: ChartData) -> dict[str, Figure]:
-    """The seven figures (matplotlib `Figure` objects, no pyplot state)."""
+    """The figures of `CHART_FILES` (matplotlib `Figure` objects, no pyplot state)."""
     import matplotlib
 
     with matplotlib.rc_context(STYLE):
@@ -771,7 +1173,17 @@ def fingerprint(data: ChartData) -> str:
     digest = hashlib.sha256()
     digest.update(Path(__file__).read_bytes())
     digest.update(version("matplotlib").encode())
-    for frame in (data.amounts.to_frame(), data.amount_summary, data.months, data.segments):
+    frames = (
+        data.amounts.to_frame(),
+        data.amount_summary,
+        data.months,
+        data.segments,
+        data.cohorts,
+        data.second_purchase_days.to_frame(),
+        data.repeat_summary,
+        data.countries,
+    )
+    for frame in frames:
         digest.update(",".join(map(str, frame.columns)).encode())
         digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
     digest.update(str(data.data_end).encode())

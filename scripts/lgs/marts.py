@@ -43,6 +43,12 @@ MART_NAMES = (
     "rfm_segments",
     "customers",
     "data_quality",
+    "customer_months",
+    "cohort_retention",
+    "customer_movement",
+    "repeat_purchase_summary",
+    "monthly_sales_by_customer_type",
+    "country_summary",
 )
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _ORDER_TERM = re.compile(r"[a-z_][a-z0-9_]*( (asc|desc))?")

@@ -3,7 +3,7 @@
     lgs report [--target dev|postgres|duckdb] [--out FILE]
 
 writes `<output>/report.html` (default `output/report.html`, `LGS_OUTPUT_DIR`): headline
-figures, the seven charts of `lgs charts` (embedded as `data:` URIs) each with a two-line
+figures, the twelve charts of `lgs charts` (embedded as `data:` URIs) each with a two-line
 reading computed from the data, the RFM segment table with its recommended actions, and
 the data-quality notes. It opens offline: no external URL, no script, CSS inline. Charts
 already drawn by `lgs charts` from the same data are reused. Reads only the marts in
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from lgs.targets import Target
 
-MARTS_READ = (*charts.MARTS_READ, "customers", "data_quality")
+MARTS_READ = tuple(dict.fromkeys((*charts.MARTS_READ, "customers", "data_quality")))
 
 
 # --- the data ---------------------------------------------------------------------------------
@@ -380,7 +380,180 @@ def readings(data: ReportData) -> dict[str, tuple[str, str]]:
         else "No customer is At Risk or in Can't Lose."
     )
     result["rfm_segments"] = (first, second)
+    result.update(lifecycle_readings(data))
     return result
+
+
+def lifecycle_readings(data: ReportData) -> dict[str, tuple[str, str]]:
+    """The readings of the customer lifecycle charts."""
+    c = data.charts
+    return {
+        "cohort_retention": _retention_lines(c.cohorts),
+        "customer_movement": _movement_lines(c.months),
+        "days_to_second_purchase": _second_purchase_lines(c),
+        "sales_by_customer_type": _customer_type_lines(c),
+        "top_countries": _country_lines(c.countries),
+    }
+
+
+def _cohort_name(year_month: Any) -> str:
+    import pandas as pd
+
+    return month_name(pd.Timestamp(year=int(year_month) // 100, month=int(year_month) % 100, day=1))
+
+
+def _retention_lines(cohorts: pd.DataFrame) -> tuple[str, str]:
+    """Mean retention of the true (not left-censored) cohorts one and twelve months on,
+    over the cohorts whose month is complete; then the left-censored cohort apart."""
+    complete = cohorts[cohorts["is_complete_month"].astype(bool)]
+    true = complete[~complete["is_left_censored"].astype(bool)]
+    parts: list[str] = []
+    for months, label in ((1, "the month after their first"), (12, "twelve months on")):
+        cells = true[true["months_since_first"] == months]
+        if not cells.empty:
+            mean = float(cells["retention_pct"].astype("float64").mean())
+            parts.append(f"{mean:.1f}% {label} (mean of {len(cells)} cohorts)")
+    first = (
+        "Of each month's new customers, " + " and ".join(parts) + " are active again."
+        if parts
+        else "No cohort is old enough yet to measure its retention."
+    )
+    censored = cohorts[cohorts["is_left_censored"].astype(bool)]
+    if censored.empty:
+        return (first, "")
+    cohort = censored.iloc[0]
+    month_1 = censored[censored["months_since_first"] == 1]
+    shown = (
+        f"; {float(month_1['retention_pct'].iloc[0]):.1f}% of them are back the next month"
+        if not month_1.empty
+        else ""
+    )
+    second = (
+        f"{_cohort_name(cohort['cohort_year_month'])} is left-censored: the data starts then, so "
+        f"its {int(cohort['cohort_customers']):,} 'new' customers include everyone who bought "
+        f"before{shown}, the retention of established customers, not of new ones."
+    )
+    return (first, second)
+
+
+def _movement_lines(months: pd.DataFrame) -> tuple[str, str]:
+    complete = _complete(months)
+    if complete.empty:
+        return ("There is no complete month yet.", "")
+    last = complete.iloc[-1]
+    active = int(last["active_users"])
+    first = (
+        f"In {month_name(last['month_start'])}, {active:,} customers bought: "
+        f"{int(last['new_customers']):,} new, {int(last['retained_customers']):,} retained "
+        f"from the month before and {int(last['reactivated_customers']):,} back after a "
+        f"break; {int(last['churned_customers']):,} of the previous month's did not return."
+    )
+    later = complete[complete["month_start"] != months.loc[months["has_data"], "month_start"].min()]
+    active_sum = float(later["active_users"].sum())
+    if active_sum == 0:
+        return (first, "The first month has no previous month: everyone in it is new.")
+    share = {
+        column: 100.0 * float(later[f"{column}_customers"].sum()) / active_sum
+        for column in ("new", "retained", "reactivated")
+    }
+    second = (
+        f"Over the {len(later)} complete months after the first, {share['retained']:.0f}% of "
+        f"active customers were retained, {share['reactivated']:.0f}% reactivated and "
+        f"{share['new']:.0f}% new."
+    )
+    return (first, second)
+
+
+def _second_purchase_lines(c: ChartData) -> tuple[str, str]:
+    summary = c.repeat_summary
+    if "all" not in summary.index or int(summary.loc["all", "customers"]) == 0:
+        return ("No customer has made a purchase yet.", "")
+    row = summary.loc["all"]
+    repeat = int(row["repeat_customers"])
+    first = (
+        f"{repeat:,} of the {int(row['customers']):,} customers with a purchase "
+        f"({float(row['repeat_rate_pct']):.1f}%) bought a second time"
+    )
+    if repeat:
+        first += (
+            f"; the median wait was {float(row['median_days_to_second_purchase']):,.1f} days "
+            f"(mean {float(row['mean_days_to_second_purchase']):,.1f})."
+        )
+    else:
+        first += "."
+    days = c.second_purchase_days
+    if days.empty:
+        return (first, "")
+    within = 100.0 * float((days <= 30).sum()) / len(days)
+    same_day = int((days == 0).sum())
+    second = (
+        f"{within:.0f}% of second purchases came within 30 days of the first, "
+        f"{same_day:,} on the same day."
+    )
+    rates = {
+        p: float(summary.loc[p, "repeat_rate_pct"])
+        for p in ("wholesale", "retail")
+        if p in summary.index and not _missing(summary.loc[p, "repeat_rate_pct"])
+    }
+    if len(rates) == 2:
+        second += (
+            f" Wholesale customers repeat at {rates['wholesale']:.1f}%, retail at "
+            f"{rates['retail']:.1f}%."
+        )
+    return (first, second)
+
+
+def _customer_type_lines(c: ChartData) -> tuple[str, str]:
+    months = c.months[c.months["has_data"]]
+    totals = {
+        kind: float(months[f"{kind}_net_sales"].astype("float64").sum())
+        for kind in charts.CUSTOMER_TYPES
+    }
+    total = float(months["net_sales"].astype("float64").sum())
+    if total == 0:
+        return ("There are no sales yet.", "")
+    summary = c.repeat_summary
+    count = (
+        f" ({int(summary.loc['wholesale', 'customers']):,} customers)"
+        if "wholesale" in summary.index
+        else ""
+    )
+    first = (
+        f"Wholesale customers{count} brought {100.0 * totals['wholesale'] / total:.1f}% of "
+        f"net sales ({money_short(totals['wholesale'])}), retail customers "
+        f"{100.0 * totals['retail'] / total:.1f}% and lines without a customer id "
+        f"{100.0 * totals['unknown'] / total:.1f}%."
+    )
+    complete = _complete(c.months)
+    if complete.empty or not float(complete.iloc[-1]["net_sales"]):
+        return (first, "")
+    last = complete.iloc[-1]
+    share = 100.0 * float(last["wholesale_net_sales"]) / float(last["net_sales"])
+    second = f"In {month_name(last['month_start'])}, wholesale was {share:.1f}% of net sales."
+    return (first, second)
+
+
+def _country_lines(countries: pd.DataFrame) -> tuple[str, str]:
+    if countries.empty:
+        return ("There are no invoices yet.", "")
+    lead = countries.iloc[0]
+    others = countries.iloc[1:4]
+    first = (
+        f"{lead['country']} brought {float(lead['share_of_net_sales_pct']):.1f}% of net sales "
+        f"({money_short(float(lead['net_sales']))}, {int(lead['customers']):,} customers)"
+    )
+    if not others.empty:
+        first += "; then " + ", ".join(
+            f"{r['country']} ({float(r['share_of_net_sales_pct']):.1f}%)"
+            for _index, r in others.iterrows()
+        )
+    first += "."
+    top = countries.head(charts.TOP_COUNTRIES)
+    second = (
+        f"Customers in {len(countries):,} countries; the top {len(top)} bring "
+        f"{float(top['share_of_net_sales_pct'].astype('float64').sum()):.1f}% of net sales."
+    )
+    return (first, second)
 
 
 def _growth_second_line(data: ReportData) -> str:
@@ -530,6 +703,17 @@ def parts(data: ReportData, images: dict[str, bytes]) -> list[Part]:
             (
                 chart("active_customers", "Active customers"),
                 chart("new_existing_customers", "New and existing customers"),
+            ),
+        ),
+        Part(
+            "lifecycle",
+            "Customer lifecycle",
+            (
+                chart("cohort_retention", "Do new customers come back? Cohort retention"),
+                chart("customer_movement", "Customers won, kept, won back and lost"),
+                chart("days_to_second_purchase", "How long until a second purchase"),
+                chart("sales_by_customer_type", "Wholesale and retail customers"),
+                chart("top_countries", "Where the customers are"),
             ),
         ),
         Part(

@@ -58,6 +58,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+import oracle_lifecycle
 import pandas as pd
 
 __all__ = [
@@ -89,6 +90,7 @@ _LAYOUTS: dict[tuple[str, ...], dict[str, str]] = {
         "Country",
     ): {
         "Invoice": "invoice_no",
+        "StockCode": "stock_code",
         "Quantity": "quantity",
         "InvoiceDate": "invoiced_at",
         "Price": "unit_price",
@@ -106,6 +108,7 @@ _LAYOUTS: dict[tuple[str, ...], dict[str, str]] = {
         "Country",
     ): {
         "InvoiceNo": "invoice_no",
+        "StockCode": "stock_code",
         "Quantity": "quantity",
         "InvoiceDate": "invoiced_at",
         "UnitPrice": "unit_price",
@@ -145,6 +148,7 @@ MART_COLUMNS: dict[str, list[str]] = {
         "line_count",
         "amount",
         "positive_amount",
+        *oracle_lifecycle.INVOICE_COLUMNS,
     ],
     "invoice_amount_summary": [
         "population",
@@ -209,7 +213,10 @@ MART_COLUMNS: dict[str, list[str]] = {
         "lifetime_invoices",
         "net_revenue",
         "segment",
+        *oracle_lifecycle.CUSTOMER_COLUMNS,
     ],
+    # the customer lifecycle marts: scripts/tests/oracle_lifecycle.py
+    **oracle_lifecycle.MART_COLUMNS,
 }
 
 
@@ -319,6 +326,7 @@ def _read_one(path: Path) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "invoice_no": raw["invoice_no"].astype(str),
+            "stock_code": raw["stock_code"].astype(str),
             "quantity": _map_uniques(raw["quantity"], _quantity_to_int, "int64"),
             "price_milli": _map_uniques(raw["unit_price"], _price_to_milli, "int64"),
             "ts": _parse_timestamps(raw["invoiced_at"]),
@@ -334,7 +342,7 @@ def read_lines(
     """Read, type, split into extracts and (optionally) deduplicate the lines.
 
     Returns ``(lines, stats)``. ``lines`` holds the kept lines with the columns
-    ``invoice_no`` (text), ``quantity`` (int64), ``price_milli`` (int64, unit
+    ``invoice_no`` (text), ``stock_code`` (text), ``quantity`` (int64), ``price_milli`` (int64, unit
     price in 1/1000 GBP), ``ts`` (int64 microseconds), ``customer`` (int64, -1
     when unknown), ``country``, ``file_index``, ``extract``, ``amount_milli``
     (exact line amount), ``inv`` (int code of the invoice number),
@@ -398,6 +406,7 @@ def _read_empty() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "invoice_no": pd.Series([], dtype=str),
+            "stock_code": pd.Series([], dtype=str),
             "quantity": np.empty(0, np.int64),
             "price_milli": np.empty(0, np.int64),
             "ts": np.empty(0, np.int64),
@@ -885,6 +894,7 @@ def compute_marts(
     dedupe_overlapping_extracts: bool = True,
     rfm_population: str = "all_orders",
     rfm_as_of: str | None = None,
+    wholesale_min_units_per_purchase: float | str = 400,
 ) -> dict[str, pd.DataFrame]:
     """Compute every mart from raw CSV files, independently of the SQL.
 
@@ -893,6 +903,8 @@ def compute_marts(
     ``"positive_lines"``. ``rfm_as_of`` is ``'YYYY-MM-DD'`` (its midnight) or
     ``'YYYY-MM-DD HH:MM:SS'``; the default is the midnight after the day of the
     latest kept line timestamp. Only lines strictly before it count for RFM.
+    ``wholesale_min_units_per_purchase`` is the customer-type threshold of the
+    lifecycle marts (``oracle_lifecycle``).
 
     Returns one DataFrame per mart (keys and columns of :data:`MART_COLUMNS`,
     sorted by the grain key) plus ``_stats`` (one row per file extract: rows
@@ -918,6 +930,11 @@ def compute_marts(
     rfm, fallbacks = _customer_rfm(lines, rfm_population, as_of_us)
     segments = _rfm_segments(rfm)
     customers = _customers(lines, invoices, rfm)
+    lifecycle = oracle_lifecycle.lifecycle_marts(
+        lines, wholesale_min_units_per_purchase=wholesale_min_units_per_purchase
+    )
+    invoices = invoices.merge(lifecycle.pop("_invoice_units"), on="invoice_no", how="left")
+    customers = customers.merge(lifecycle.pop("_customer_purchases"), on="customer_id", how="left")
 
     totals = pd.DataFrame(
         [
@@ -945,6 +962,7 @@ def compute_marts(
         "customer_rfm": rfm,
         "rfm_segments": segments,
         "customers": customers,
+        **lifecycle,
     }
     out = {
         name: marts[name][columns].reset_index(drop=True) for name, columns in MART_COLUMNS.items()
@@ -1001,7 +1019,7 @@ def check_invariants(marts: dict[str, pd.DataFrame]) -> list[str]:
             failures.append(f"customer_rfm: R={r_score} F={f_score} -> {segment}")
     if not set(rfm["customer_id"]).issubset(set(customers["customer_id"])):
         failures.append("customer_rfm: customers missing from customers")
-    return failures
+    return failures + oracle_lifecycle.check_invariants(marts)
 
 
 def self_test(seed: int = 20240601, rounds: int = 600) -> None:
@@ -1132,6 +1150,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument(
         "--as-of", default=None, help="RFM as-of: YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'"
     )
+    parser.add_argument(
+        "--wholesale-min-units", default="400", help="wholesale threshold (units per purchase)"
+    )
     parser.add_argument("--month", type=int, default=201012, help="month row to show (YYYYMM)")
     parser.add_argument("--self-test", action="store_true", help="run the built-in checks")
     args = parser.parse_args(None if argv is None else list(argv))
@@ -1149,6 +1170,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         dedupe_overlapping_extracts=not args.no_dedupe,
         rfm_population=args.population,
         rfm_as_of=args.as_of,
+        wholesale_min_units_per_purchase=args.wholesale_min_units,
     )
     elapsed = time.perf_counter() - started
     _print_marts(marts, args.month)

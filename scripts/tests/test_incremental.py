@@ -150,6 +150,16 @@ _TAMPERED = (
     ("marts.invoices", "line_count", "invoice_no = '{invoice}'"),
     ("intermediate.int_months_aggregated", "total_orders", "year_month = {month}"),
     ("intermediate.int_customers_aggregated", "lifetime_invoices", "customer_id = {customer}"),
+    (
+        "intermediate.int_customer_months_aggregated",
+        "invoices",
+        "customer_id = {customer} and year_month = {month}",
+    ),
+    (
+        "marts.customer_months",
+        "invoices_in_month",
+        "customer_id = {customer} and year_month = {month}",
+    ),
 )
 
 
@@ -228,6 +238,11 @@ def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: 
             after = warehouse.mart("monthly_orders").set_index("year_month")
             assert 200911 in after.index
             assert 77777 in set(warehouse.mart("customers")["customer_id"])
+            lone = warehouse.query(
+                "select cohort_year_month, is_active from marts.customer_months"
+                " where customer_id = 77777 and year_month = 200911"
+            )
+            assert lone.values.tolist() == [[200911, True]], "a cohort of its own, 2009-11"
     assert counts == sorted(counts) and counts[0] < counts[-1], counts
     assert counts[-1] == counts[-2], "the moved invoice is replaced, not added"
 
@@ -246,6 +261,9 @@ def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: 
     assert 200911 not in months.index, "the month the moved invoice left is empty"
     customers = set(warehouse.mart("customers")["customer_id"])
     assert 77777 not in customers and 88888 in customers
+    lifecycle_customers = set(warehouse.mart("customer_months")["customer_id"])
+    assert 77777 not in lifecycle_customers and 88888 in lifecycle_customers
+    assert 200911 not in set(warehouse.mart("cohort_retention")["cohort_year_month"])
 
     incremental = _snapshot(warehouse)
     warehouse.dbt("run", "--full-refresh")

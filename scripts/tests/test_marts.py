@@ -20,12 +20,14 @@ import pytest
 from tests_support import GeneratedData, Warehouse, assert_marts_match_oracle
 
 # Each branch of the SQL the vars select: deduplication off (the published notebook
-# figures) with either RFM population, an explicit as-of date with either population.
+# figures) with either RFM population, an explicit as-of date with either population,
+# another wholesale threshold.
 VARIANTS: list[dict[str, Any]] = [
     {"dedupe_overlapping_extracts": False},
     {"dedupe_overlapping_extracts": False, "rfm_population": "positive_lines"},
     {"rfm_as_of": "2011-03-01", "rfm_population": "positive_lines"},
-    {"rfm_as_of": "2010-12-05"},
+    # ... and another customer-type threshold
+    {"rfm_as_of": "2010-12-05", "wholesale_min_units_per_purchase": 150},
 ]
 # On the real file (both targets): deduplication off, and the other population.
 REAL_VARIANTS: list[dict[str, Any]] = [
@@ -42,6 +44,7 @@ def _oracle_cached(files: tuple[str, ...], variables_json: str) -> dict[str, Any
         dedupe_overlapping_extracts=variables.get("dedupe_overlapping_extracts", True),
         rfm_population=variables.get("rfm_population", "all_orders"),
         rfm_as_of=variables.get("rfm_as_of"),
+        wholesale_min_units_per_purchase=variables.get("wholesale_min_units_per_purchase", 400),
     )
 
 

@@ -1,7 +1,7 @@
 """What the marketing team looks at: charts, report, notebook and dbt docs.
 
 On warehouses of this module (one per target), loaded with the small generated file and
-built by dbt: the mart readers give the same frames on PostgreSQL and DuckDB; the seven
+built by dbt: the mart readers give the same frames on PostgreSQL and DuckDB; the twelve
 PNG charts exist and draw the marts' numbers; the report is self-contained, opens in the
 system's headless Chromium (driven by Playwright) with every image loaded, no console error
 and no request leaving the page, and its figures equal the marts; the notebook runs
@@ -133,10 +133,11 @@ def test_readers_read_exactly_the_marts_they_declare(built_duckdb: Warehouse) ->
 # --- charts -------------------------------------------------------------------------------------
 
 
-def test_charts_are_seven_sensible_pngs(built: Warehouse, outputs: Path) -> None:
+def test_charts_are_twelve_sensible_pngs(built: Warehouse, outputs: Path) -> None:
     result = _with(built, LGS_OUTPUT_DIR=str(outputs)).lgs("charts", check=True)
     folder = outputs / "charts"
-    assert f"{folder}/ (7 PNG)" in result.stdout
+    assert f"{folder}/ ({len(charts.CHART_FILES)} PNG)" in result.stdout
+    assert len(charts.CHART_FILES) == 12
     files = sorted(folder.glob("*.png"))
     assert [f.name for f in files] == sorted(charts.CHART_FILES.values())
     for file in files:
@@ -220,10 +221,121 @@ def test_chart_figures_show_the_plotted_series_and_mark_partial_months(
     for name, figure in figures.items():
         footer = figure._supxlabel.get_text() if figure._supxlabel else ""  # type: ignore[attr-defined]
         assert "Source: marts." in footer, name
-        if name not in ("invoice_amounts", "rfm_segments"):
+        if name not in (
+            "invoice_amounts",
+            "rfm_segments",
+            "days_to_second_purchase",
+            "top_countries",
+        ):
             assert "partial month" in footer, name
     histogram = figures["invoice_amounts"].axes[0]
     assert sum(p.get_height() for p in histogram.patches) == len(data.amounts)
+
+
+def test_lifecycle_charts_draw_the_marts_numbers(built: Warehouse) -> None:
+    with built.active():
+        data = charts.chart_data(built.target)
+        shown = charts.plotted(data)
+
+    retention = built.query(
+        "select cohort_year_month, months_since_first, retention_pct, is_left_censored "
+        "from marts.cohort_retention order by cohort_year_month, months_since_first"
+    )
+    drawn = shown["cohort_retention"]
+    assert drawn["cohort_year_month"].tolist() == [int(v) for v in retention["cohort_year_month"]]
+    assert drawn["months_since_first"].tolist() == [int(v) for v in retention["months_since_first"]]
+    assert _close(drawn["retention_pct"], retention["retention_pct"], 1e-6)
+    censored = drawn.loc[drawn["is_left_censored"].astype(bool), "cohort_year_month"]
+    assert set(censored) == {int(retention["cohort_year_month"].min())}
+
+    movement = built.query("select * from marts.customer_movement order by year_month")
+    drawn = shown["customer_movement"]
+    assert drawn["year_month"].tolist() == [int(v) for v in movement["year_month"]]
+    for column in ("new", "retained", "reactivated", "churned"):
+        assert _close(drawn[f"{column}_customers"], movement[f"{column}_customers"], 0), column
+    assert drawn["is_partial"].tolist() == [not bool(v) for v in movement["is_complete_month"]]
+
+    days = built.query(
+        "select days_to_second_purchase, count(*) as customers from marts.customers "
+        "where days_to_second_purchase is not null "
+        "group by days_to_second_purchase order by days_to_second_purchase"
+    )
+    drawn = shown["days_to_second_purchase"]
+    assert drawn["days_to_second_purchase"].tolist() == [
+        int(v) for v in days["days_to_second_purchase"]
+    ]
+    assert drawn["customers"].tolist() == [int(v) for v in days["customers"]]
+    repeat = int(
+        built.scalar(
+            "select repeat_customers from marts.repeat_purchase_summary where population = 'all'"
+        )
+    )
+    assert int(drawn["customers"].sum()) == repeat > 0
+
+    by_type = built.query(
+        "select year_month, customer_type, net_sales from marts.monthly_sales_by_customer_type"
+    ).pivot(index="year_month", columns="customer_type", values="net_sales")
+    drawn = shown["sales_by_customer_type"].set_index("year_month")
+    assert sorted(drawn.index) == sorted(int(v) for v in by_type.index)
+    for kind in ("wholesale", "retail", "unknown"):
+        expected = by_type[kind].rename(index=int).reindex(drawn.index)
+        assert _close(drawn[f"{kind}_net_sales"], expected), kind
+    assert (drawn["wholesale_net_sales"] != 0).any() and (drawn["retail_net_sales"] != 0).any()
+
+    countries = built.query(
+        "select country, net_sales, share_of_net_sales_pct, customers from marts.country_summary "
+        f"order by net_sales desc, country limit {charts.TOP_COUNTRIES}"
+    )
+    drawn = shown["top_countries"]
+    assert drawn["country"].tolist() == countries["country"].tolist()
+    assert _close(drawn["net_sales"], countries["net_sales"])
+    assert _close(drawn["share_of_net_sales_pct"], countries["share_of_net_sales_pct"], 1e-6)
+    assert _close(drawn["customers"], countries["customers"], 0)
+
+
+def test_lifecycle_figures_show_the_plotted_numbers(built_duckdb: Warehouse) -> None:
+    with built_duckdb.active():
+        data = charts.chart_data("duckdb")
+    figures = charts.figures(data)
+    shown = charts.plotted(data)
+
+    # the heatmap: one cell per (cohort, month since first), the left-censored row outlined
+    heatmap = figures["cohort_retention"].axes[0]
+    cells = heatmap.images[0].get_array()
+    retention = shown["cohort_retention"]
+    assert cells.count() == len(retention)
+    assert _close(
+        sorted(cells.compressed()), sorted(retention["retention_pct"].astype(float)), 1e-6
+    )
+    labels = [label.get_text() for label in heatmap.get_yticklabels()]
+    assert labels[0].endswith("*") and not any(label.endswith("*") for label in labels[1:])
+    assert "left-censored" in figures["cohort_retention"]._supxlabel.get_text()  # type: ignore[attr-defined]
+
+    # movement: churned drawn downwards, the other three stacked upwards
+    (ax,) = figures["customer_movement"].axes
+    retained, reactivated, new, churned = (
+        np.asarray(container.datavalues, dtype=float) for container in ax.containers
+    )
+    movement = shown["customer_movement"]
+    with_data = data.months["has_data"].to_numpy()
+    assert _close(retained[with_data], movement["retained_customers"], 0)
+    assert _close(reactivated[with_data], movement["reactivated_customers"], 0)
+    assert _close(new[with_data], movement["new_customers"], 0)
+    assert _close(churned[with_data], -movement["churned_customers"].astype(float), 0)
+
+    # the histogram counts every repeat customer once
+    histogram = figures["days_to_second_purchase"].axes[0]
+    assert sum(p.get_height() for p in histogram.patches) == len(data.second_purchase_days)
+
+    # customer types: the three stacked parts are the month's net sales
+    (ax,) = figures["sales_by_customer_type"].axes
+    parts = [np.asarray(c.datavalues, dtype=float) for c in ax.containers]
+    months = data.months[data.months["has_data"]]
+    assert _close(sum(np.nan_to_num(p) for p in parts)[with_data], months["net_sales"])
+
+    # top countries: the bars are the countries' net sales, most first
+    bars = figures["top_countries"].axes[0].containers[0]
+    assert _close(bars.datavalues, shown["top_countries"]["net_sales"])
 
 
 def test_growth_scale_clips_outliers_only() -> None:
@@ -328,7 +440,7 @@ def test_report_is_self_contained(built: Warehouse, report_page: tuple[Path, str
             assert value.startswith("#"), value  # in-page links only
         else:
             assert value.startswith("data:image/png;base64,"), (tag, attribute, value[:60])
-    assert len(parser.images) == 7
+    assert len(parser.images) == len(charts.CHART_FILES)
     for image in parser.images:
         raw = base64.b64decode(image["src"].split(",", 1)[1], validate=True)
         with Image.open(io.BytesIO(raw)) as png:
@@ -384,6 +496,23 @@ def test_report_figures_equal_the_marts(built: Warehouse, report_page: tuple[Pat
     assert f"Sales peaked in {month:%B %Y} at {charts.money_short(float(peak['net_sales']))}" in (
         html.unescape(page)
     )
+    # the lifecycle readings: the repeat rate and the leading country, from their marts
+    repeat = built.query("select * from marts.repeat_purchase_summary where population = 'all'")
+    row = repeat.iloc[0]
+    assert (
+        f"{int(row['repeat_customers']):,} of the {int(row['customers']):,} customers with a "
+        f"purchase ({float(row['repeat_rate_pct']):.1f}%) bought a second time; the median wait "
+        f"was {float(row['median_days_to_second_purchase']):,.1f} days"
+    ) in html.unescape(page)
+    lead = built.query(
+        "select * from marts.country_summary order by net_sales desc, country limit 1"
+    ).iloc[0]
+    assert (
+        f"{lead['country']} brought {float(lead['share_of_net_sales_pct']):.1f}% of net sales"
+    ) in html.unescape(page)
+    sections = re.findall(r'<section[^>]*id="([a-z_]+)"', page)
+    for name in charts.CHART_FILES:
+        assert name in sections, (name, sections)
     # the data-quality notes
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
     without = int(
@@ -529,7 +658,7 @@ def test_report_opens_in_chromium(
 ) -> None:
     path, page = _REPORTS.get("duckdb") or _render_report(built_duckdb, tmp_path / "output")
     check = open_in_chromium(chromium, path)
-    assert len(check.images) == 7
+    assert len(check.images) == len(charts.CHART_FILES)
     assert not check.broken_images, check.images
     assert all(i["naturalWidth"] >= 900 for i in check.images), check.images
     assert not check.console_errors, check.console_errors
@@ -548,7 +677,7 @@ def test_report_opens_in_chromium(
     )
     scratch.write_text(broken, encoding="utf-8")
     caught = open_in_chromium(chromium, scratch)
-    assert len(caught.images) == 8
+    assert len(caught.images) == len(charts.CHART_FILES) + 1
     broken_sources = [i["src"] for i in caught.broken_images]
     assert len(broken_sources) == 2, caught.images
     assert broken_sources[0].startswith("data:image/png;base64,AAAA"), caught.images
@@ -675,7 +804,8 @@ def test_charts_and_report_on_the_real_data(base_dir: Path, real_ii: Path, tmp_p
     wh = _with(wh, LGS_OUTPUT_DIR=str(tmp_path))
     wh.lgs("charts", check=True)
     wh.lgs("report", check=True)
-    assert len(list((tmp_path / "charts").glob("*.png"))) == 7
+    assert len(list((tmp_path / "charts").glob("*.png"))) == len(charts.CHART_FILES)
     text = html.unescape((tmp_path / "report.html").read_text(encoding="utf-8"))
     assert "Sales peaked in November 2011 at £1.46M" in text
     assert "December 2011 is a partial month" in text
+    assert "2009-12 *" not in text and "December 2009 is left-censored" in text

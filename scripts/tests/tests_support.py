@@ -33,6 +33,12 @@ MARTS = (
     "customer_rfm",
     "rfm_segments",
     "customers",
+    "customer_months",
+    "cohort_retention",
+    "customer_movement",
+    "repeat_purchase_summary",
+    "monthly_sales_by_customer_type",
+    "country_summary",
 )
 MART_KEYS = {
     "invoices": ["invoice_no"],
@@ -44,6 +50,12 @@ MART_KEYS = {
     "rfm_segments": ["segment"],
     "customers": ["customer_id"],
     "data_quality": ["metric"],
+    "customer_months": ["customer_id", "year_month"],
+    "cohort_retention": ["cohort_year_month", "months_since_first"],
+    "customer_movement": ["year_month"],
+    "repeat_purchase_summary": ["population"],
+    "monthly_sales_by_customer_type": ["year_month", "customer_type"],
+    "country_summary": ["country"],
 }
 # money and means: to the penny; percentages and other ratios: to 1e-6
 MONEY_COLUMNS = {
@@ -62,8 +74,26 @@ MONEY_COLUMNS = {
     "mean_monetary",
     "total_monetary",
     "net_revenue",
+    "net_sales_in_month",
+    "lifetime_net_sales",
+    "cumulative_net_sales",
+    "net_sales_per_cohort_customer",
+    "new_net_sales",
+    "retained_net_sales",
+    "reactivated_net_sales",
 }
-RATIO_COLUMNS = {"sales_growth_pct", "share_pct", "mean_recency_days", "mean_frequency"}
+RATIO_COLUMNS = {
+    "sales_growth_pct",
+    "share_pct",
+    "mean_recency_days",
+    "mean_frequency",
+    "retention_pct",
+    "repeat_rate_pct",
+    "share_of_net_sales_pct",
+    "median_days_to_second_purchase",
+    "mean_days_to_second_purchase",
+    "mean_units_per_purchase",
+}
 
 
 @dataclass(frozen=True)

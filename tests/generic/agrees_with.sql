@@ -4,6 +4,8 @@
     side has every key of the other. Fails with one row per key that differs
     or is missing on one side (null-safe: a null differs from a value).
 
+    - key: a column, or a list of columns (a compound key), with the same
+      names on both sides;
     - columns: {model column: aggregate SQL over the rows of `to`};
     - to_where: keep only the rows of `to` that match this condition;
     - to_derived_columns: {name: SQL} added to each row of `to` before it is
@@ -20,6 +22,9 @@
     to_derived_columns={},
     only_newest_load=false
 ) %}
+
+{%- set keys = [key] if key is string else key -%}
+{%- set key_list = keys | join(', ') -%}
 
 with
 
@@ -41,7 +46,7 @@ to_rows as (
 {% if only_newest_load %}
 checked_keys as (
 
-    select distinct {{ key }}
+    select distinct {{ key_list }}
     from {{ to }}
     where {{ newest_load_only() }}
 
@@ -51,34 +56,36 @@ checked_keys as (
 expected as (
 
     select
-        {{ key }},
+        {{ key_list }},
         {%- for name, aggregate in columns.items() %}
         {{ aggregate }} as {{ name }}{{ "," if not loop.last }}
         {%- endfor %}
 
     from to_rows
     {% if only_newest_load %}
-    where {{ key }} in (select checked_keys.{{ key }} from checked_keys)
+    where ({{ key_list }}) in (select {{ key_list }} from checked_keys)
     {% endif %}
-    group by {{ key }}
+    group by {{ key_list }}
 
 ),
 
 actual as (
 
     select
-        {{ key }},
+        {{ key_list }},
         {{ columns.keys() | join(', ') }}
 
     from {{ model }}
     {% if only_newest_load %}
-    where {{ key }} in (select checked_keys.{{ key }} from checked_keys)
+    where ({{ key_list }}) in (select {{ key_list }} from checked_keys)
     {% endif %}
 
 )
 
 select
-    coalesce(actual.{{ key }}, expected.{{ key }}) as {{ key }},
+    {%- for column in keys %}
+    coalesce(actual.{{ column }}, expected.{{ column }}) as {{ column }},
+    {%- endfor %}
     {%- for name in columns %}
     actual.{{ name }},
     expected.{{ name }} as expected_{{ name }}{{ "," if not loop.last }}
@@ -86,10 +93,13 @@ select
 
 from actual
 full outer join expected
-    on actual.{{ key }} = expected.{{ key }}
+    on
+    {%- for column in keys %}
+        {{ "and " if not loop.first }}actual.{{ column }} = expected.{{ column }}
+    {%- endfor %}
 where
-    actual.{{ key }} is null
-    or expected.{{ key }} is null
+    actual.{{ keys[0] }} is null
+    or expected.{{ keys[0] }} is null
     {%- for name in columns %}
     or actual.{{ name }} is distinct from expected.{{ name }}
     {%- endfor %}

@@ -12,6 +12,12 @@ customer_rfm as (
 
 ),
 
+customers_classified as (
+
+    select * from {{ ref('int_customers_classified') }}
+
+),
+
 final as (
 
     select
@@ -27,11 +33,20 @@ final as (
         customer_rfm.rfm_score,
         customer_rfm.r_score,
         customer_rfm.f_score,
-        customer_rfm.m_score
+        customer_rfm.m_score,
+        customers_classified.purchase_invoices,
+        customers_classified.first_purchase_at,
+        customers_classified.second_purchase_at,
+        customers_classified.days_to_second_purchase,
+        customers_classified.is_repeat_customer,
+        customers_classified.customer_type,
+        customers_classified.mean_units_per_purchase
 
     from customers
     left join customer_rfm
         on customers.customer_id = customer_rfm.customer_id
+    left join customers_classified
+        on customers.customer_id = customers_classified.customer_id
 
 )
 

@@ -51,6 +51,12 @@ aggregated as (
             case when quantity < 0 then 1 end
         ) as negative_quantity_line_count,
         cast(sum(quantity) as {{ dbt.type_bigint() }}) as quantity,
+        -- units ordered: positive quantities on product lines
+        cast(
+            coalesce(
+                sum(case when is_product and quantity > 0 then quantity end), 0
+            ) as {{ dbt.type_bigint() }}
+        ) as positive_product_quantity,
         sum(line_amount) as amount,
         coalesce(
             sum(case when is_positive_line then line_amount end), 0
@@ -84,7 +90,8 @@ final as (
         quantity,
         amount,
         positive_amount,
-        load_id
+        load_id,
+        positive_product_quantity
 
     from aggregated
 
