@@ -80,14 +80,16 @@ def check_bounds(source: Source) -> None:
     that decompresses to more than MAX_GZIP_RATIO times its size (past MIN_GZIP_BOMB)."""
     compressed = source.csv_path.stat().st_size
     stream = CheckedStream(source, decode=False)
+    limit = max(MIN_GZIP_BOMB, MAX_GZIP_RATIO * compressed)
     total = lines = trailing = 0
     try:
         while chunk := stream.read():
             total += len(chunk)
-            if source.gzipped and total > max(MIN_GZIP_BOMB, MAX_GZIP_RATIO * compressed):
+            if source.gzipped and total > limit:
+                # the bound, not the count so far: that depends on the reads' sizes
                 raise InputError(
                     f"{source.path}: decompresses to more than {MAX_GZIP_RATIO} times its size "
-                    f"(over {total >> 20:,} MiB from {compressed / (1 << 20):,.1f} MiB); an "
+                    f"(over {limit >> 20:,} MiB from {compressed / (1 << 20):,.1f} MiB); an "
                     "invoice file compresses about 7 to 1: refused as a possible gzip bomb"
                 )
             runs = (
