@@ -18,6 +18,7 @@ was loaded and what not). When every file is refused, nothing is built.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -97,6 +98,16 @@ def generated_file() -> Path:
     return out
 
 
+def refresh_arguments(new_loads: list[int]) -> tuple[str, ...]:
+    """The dbt build of a run. The line-level tests check the newest load by default (a
+    load never changes once written); when this run made several loads, they check each
+    of them: `line_tests_from_load` is the first. (Only then: a new value of a var makes
+    dbt parse the whole project again, some seconds.)"""
+    if len(new_loads) > 1:
+        return (*REFRESH, "--vars", json.dumps({"line_tests_from_load": min(new_loads)}))
+    return REFRESH
+
+
 def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
     from lgs import charts, report
     from lgs.load import load_file
@@ -108,9 +119,13 @@ def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
     if not files:
         files = [generated_file()]
     refused: list[Path] = []
+    new_loads: list[int] = []
     for file in files:
         try:
-            print(load_file(file, target).summary())
+            result = load_file(file, target)
+            print(result.summary())
+            if result.status != "unchanged" and result.load_id is not None:
+                new_loads.append(result.load_id)
         except InputError as exc:
             if len(files) == 1:
                 raise
@@ -120,7 +135,7 @@ def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
         raise InputError(
             f"each of the {len(files)} files was refused (see above); nothing was loaded or built"
         )
-    run_dbt(REFRESH, target)
+    run_dbt(refresh_arguments(new_loads), target)
     outputs = [*charts.render(target), *report.render(target)]
     _print_summary(target, outputs, time.monotonic() - started)
     if refused:

@@ -14,6 +14,7 @@ import pytest
 from tests_support import MART_KEYS, PROJECT_DIR, generate_small
 
 from lgs import charts, run
+from lgs.dbt import REFRESH
 
 ACCEPTED = ", ".join(run.DATA_SUFFIXES)
 
@@ -222,3 +223,15 @@ def test_make_run_passes_data_as_typed_never_as_code(tmp_path: Path, data: str) 
         "--data",
         value,
     ]
+
+
+def test_a_run_that_makes_several_loads_tests_the_lines_of_each() -> None:
+    """The line-level tests check the newest load unless told otherwise: a run of several
+    new loads widens them to its first one (one new load, or none, needs nothing)."""
+    assert run.refresh_arguments([]) == REFRESH
+    assert run.refresh_arguments([7]) == REFRESH
+    assert run.refresh_arguments([8, 9, 7]) == (
+        *REFRESH,
+        "--vars",
+        '{"line_tests_from_load": 7}',
+    )
