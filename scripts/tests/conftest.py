@@ -80,20 +80,23 @@ def small_data() -> GeneratedData:
     return generate_small(_BASE / "data", rows=4_000, seed=7)
 
 
-@pytest.fixture(scope="session")
-def real_ii() -> Path:
-    path = REAL_DATA_DIR / "online_retail_II.csv.gz"
+def _real_file(name: str) -> Path:
+    path = REAL_DATA_DIR / name
     if not path.exists():
         pytest.skip(f"real data not present ({path})")
     return path
+
+
+@pytest.fixture(scope="session")
+def real_ii() -> Path:
+    """The real UCI file (both years, layout II)."""
+    return _real_file("online_retail_II.csv.gz")
 
 
 @pytest.fixture(scope="session")
 def real_i() -> Path:
-    path = REAL_DATA_DIR / "online_retail.csv.gz"
-    if not path.exists():
-        pytest.skip(f"real data not present ({path})")
-    return path
+    """The older real UCI file (2010-12..2011-12, layout I)."""
+    return _real_file("online_retail.csv.gz")
 
 
 @pytest.fixture(params=["dev", "duckdb"])

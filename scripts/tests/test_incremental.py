@@ -192,24 +192,22 @@ _EVERY_LOAD = {"line_tests_scope": "all"}
 
 def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: Path) -> None:
     base = generate(3_000, 11, tmp_path / "base.csv", end="2011-11-30 18:00")
-    day1 = generate(
-        300,
-        12,
-        tmp_path / "day1.csv",
-        start="2011-12-01",
-        end="2011-12-01 18:00",
-        extracts=1,
-        first_invoice_no=base.last_invoice_no + 1,
-    )
-    day2 = generate(
-        300,
-        13,
-        tmp_path / "day2.csv",
-        start="2011-12-02",
-        end="2011-12-02 18:00",
-        extracts=1,
-        first_invoice_no=day1.last_invoice_no + 1,
-    )
+    # two new days of 300 lines each, invoice numbers following on
+    days = []
+    for seed, day in ((12, "2011-12-01"), (13, "2011-12-02")):
+        after = days[-1] if days else base
+        days.append(
+            generate(
+                300,
+                seed,
+                tmp_path / f"day{len(days) + 1}.csv",
+                start=day,
+                end=f"{day} 18:00",
+                extracts=1,
+                first_invoice_no=after.last_invoice_no + 1,
+            )
+        )
+    day1, day2 = days
     late = _late_file(base.path, day1.path, tmp_path / "late.csv", day2.last_invoice_no + 1)
     moved = _moved_file(tmp_path / "moved.csv", day2.last_invoice_no + 1)
     files = [base.path, day1.path, day2.path, late, moved]

@@ -155,10 +155,14 @@ def test_charts_are_twelve_sensible_pngs(built: Warehouse, outputs: Path) -> Non
     assert before == {f.name: f.read_bytes() for f in sorted(folder.glob("*.png"))}
 
 
-def test_charts_draw_the_marts_numbers(built: Warehouse) -> None:
+def _plotted(built: Warehouse) -> dict[str, Any]:
+    """What each chart plots of the marts of `built`."""
     with built.active():
-        data = charts.chart_data(built.target)
-        shown = charts.plotted(data)
+        return charts.plotted(charts.chart_data(built.target))
+
+
+def test_charts_draw_the_marts_numbers(built: Warehouse) -> None:
+    shown = _plotted(built)
     sales = built.query(
         "select year_month, net_sales, sales_growth_pct, is_complete_month "
         "from marts.monthly_sales order by year_month"
@@ -233,9 +237,7 @@ def test_chart_figures_show_the_plotted_series_and_mark_partial_months(
 
 
 def test_lifecycle_charts_draw_the_marts_numbers(built: Warehouse) -> None:
-    with built.active():
-        data = charts.chart_data(built.target)
-        shown = charts.plotted(data)
+    shown = _plotted(built)
 
     retention = built.query(
         "select cohort_year_month, months_since_first, retention_pct, is_left_censored "

@@ -24,22 +24,6 @@ from lgs.targets import Target
 PROJECT_DIR = settings.project_dir()
 REAL_DATA_DIR = Path(os.environ.get("LGS_REAL_DATA_DIR") or PROJECT_DIR.parent / "shared" / "data")
 
-MARTS = (
-    "invoices",
-    "invoice_amount_summary",
-    "monthly_orders",
-    "monthly_sales",
-    "monthly_users",
-    "customer_rfm",
-    "rfm_segments",
-    "customers",
-    "customer_months",
-    "cohort_retention",
-    "customer_movement",
-    "repeat_purchase_summary",
-    "monthly_sales_by_customer_type",
-    "country_summary",
-)
 MART_KEYS = {
     "invoices": ["invoice_no"],
     "invoice_amount_summary": ["population"],
@@ -57,6 +41,9 @@ MART_KEYS = {
     "monthly_sales_by_customer_type": ["year_month", "customer_type"],
     "country_summary": ["country"],
 }
+# the marts the oracle computes (data_quality describes the load; its figures are checked
+# against the oracle's counts by the tests that read it)
+MARTS = tuple(name for name in MART_KEYS if name != "data_quality")
 # money and means: to the penny; percentages and other ratios: to 1e-6
 MONEY_COLUMNS = {
     "amount",
