@@ -441,6 +441,36 @@ def _interrupted(exc: BaseException) -> bool:
     return duckdb is not None and isinstance(exc, duckdb.InterruptException)
 
 
+def _connection_lost(exc: BaseException, db: _Writer) -> bool:
+    """The server went away under the load (it crashed, was stopped or killed the
+    session): the driver's error, not a failure of the file."""
+    psycopg2 = sys.modules.get("psycopg2")
+    if psycopg2 is None or not isinstance(exc, psycopg2.Error):
+        return False
+    code = getattr(exc, "pgcode", None) or ""
+    closed = bool(getattr(db.conn, "closed", 0))
+    return code.startswith(("57P", "08")) or (
+        closed and isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
+    )
+
+
+def _lost(exc: BaseException, target: Target, path: Path, committing: bool) -> LgsError:
+    from lgs.errors import WarehouseError
+
+    why = (str(exc).strip().splitlines() or ["the connection was closed"])[0]
+    hint = target.unreachable_hint() if hasattr(target, "unreachable_hint") else ""
+    if committing:
+        return WarehouseError(
+            f"the {target} warehouse went away while the load of {path.name} was being "
+            f"committed ({why}): it may or may not have been loaded; once the server is "
+            f"back ({hint}), `lgs load` of the same file loads it or says it already was"
+        )
+    return WarehouseError(
+        f"the {target} warehouse went away during the load of {path.name} ({why}): "
+        f"nothing was loaded, raw is as it was; {hint}, then load the file again"
+    )
+
+
 def _load_file(
     path: Path | str,
     target: str | Target,
@@ -545,12 +575,14 @@ def _load_file(
             guard.committing = True
             db.commit()
         except BaseException as exc:
-            guard.committing = False
+            committing, guard.committing = guard.committing, False
             db.rollback()
             # Ctrl-C that a driver turned into an error of its own (psycopg2 cancels the
             # COPY it interrupted: QueryCanceled) is still an interruption
             if (guard.interrupted or _interrupted(exc)) and not isinstance(exc, KeyboardInterrupt):
                 raise KeyboardInterrupt from None
+            if _connection_lost(exc, db):
+                raise _lost(exc, targets.get(target), path, committing) from None
             raise
         finally:
             meter.close()
