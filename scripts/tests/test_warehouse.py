@@ -126,7 +126,9 @@ def test_start_with_port_uses_that_port_and_says_how_to_keep_it(
         cur = conn.cursor()
         cur.execute("select count(*) from raw.loads")
         assert cur.fetchone() == (0,)
-        cur.execute("select inet_server_port(), to_regclass('raw.invoice_lines') is not null")
+        cur.execute(
+            "select current_setting('port')::int, to_regclass('raw.invoice_lines') is not null"
+        )
         assert cur.fetchone() == (port, True)
     url = _lgs("warehouse", "url", env=own_server)
     assert url.returncode == 0, url.stderr
@@ -213,7 +215,8 @@ def test_a_cluster_from_before_the_access_rules_is_upgraded_at_start(
     _as_before_the_access_rules(state)
     with environment(own_server):  # started as lgs did before: no socket, trust
         old = embedded._server_command(
-            ["pg_ctl", "start", "-D", str(state / "postgres"), "-w", "-o", f"-p {port}"]
+            ["pg_ctl", "start", "-D", str(embedded.pgdata()), "-l", str(embedded.log_file())]
+            + ["-w", "-o", f"-p {port}"]
         )
         assert old.returncode == 0, old.stderr
     _superuser_over_tcp(port)  # the old rules hold while it runs
