@@ -274,3 +274,30 @@ def test_a_state_folder_too_deep_for_a_socket_is_refused_first(tmp_path: Path) -
         "`export LGS_STATE_DIR=~/.lgs`\n"
     )
     assert not state.exists()
+
+
+def test_on_a_server_of_your_own_the_bi_role_is_the_one_you_name(
+    pg_server: embedded.ServerStatus,
+) -> None:
+    """The `postgres` target (here the session's server, reached as its owner): lgs
+    creates no role; LGS_BI_ROLE names the BI role when it exists there."""
+    own = targets.get("postgres")
+    libpq = {
+        "PGHOST": str(embedded.socket_dir()),
+        "PGPORT": str(pg_server.port),
+        "PGUSER": "postgres",
+        "PGDATABASE": DEV.settings().database,
+    }
+    with settings.overridden(libpq):
+        os.environ.pop("LGS_BI_ROLE", None)
+        assert own.bi_role() is None
+        with settings.overridden({"LGS_BI_ROLE": "nobody_here"}):
+            assert own.bi_role() is None
+        with settings.overridden({"LGS_BI_ROLE": "lgs_bi"}):
+            assert own.bi_role() == "lgs_bi"
+            info = own.describe_bi()
+        with own.connection() as conn, conn.cursor() as cur:
+            cur.execute("select count(*) from pg_roles where rolname = 'nobody_here'")
+            assert cur.fetchone() == (0,)
+    assert info["user"] == "lgs_bi" and info["schema"] == "published"
+    assert info["host"] == libpq["PGHOST"] and info["password"].startswith("yours")

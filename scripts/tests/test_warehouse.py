@@ -214,9 +214,9 @@ def test_a_cluster_from_before_the_access_rules_is_upgraded_at_start(
     assert _lgs("warehouse", "stop", env=own_server).returncode == 0
     _as_before_the_access_rules(state)
     with environment(own_server):  # started as lgs did before: no socket, trust
+        log = str(embedded.log_file())
         old = embedded._server_command(
-            ["pg_ctl", "start", "-D", str(embedded.pgdata()), "-l", str(embedded.log_file())]
-            + ["-w", "-o", f"-p {port}"]
+            ["pg_ctl", "start", "-D", str(embedded.pgdata()), "-l", log, "-w", "-o", f"-p {port}"]
         )
         assert old.returncode == 0, old.stderr
     _superuser_over_tcp(port)  # the old rules hold while it runs
