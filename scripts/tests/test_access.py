@@ -19,20 +19,17 @@ import psycopg2.errors
 import pytest
 from tests_support import PROJECT_DIR
 
-from lgs import access, embedded, settings, targets
+from lgs import access, cli, embedded, settings, targets
 
 DEV = targets.get("dev")
 
 
-def _lgs(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lgs.cli", *args],
-        text=True,
-        capture_output=True,
-        check=False,
-        cwd=PROJECT_DIR,
-        timeout=120,
-    )
+def _lgs(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`lgs ARGS` in this process (quicker than a new interpreter): exit code, out, err."""
+    capsys.readouterr()
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def _tcp(user: str, password: str | None, dbname: str | None = None) -> None:
@@ -199,7 +196,7 @@ def test_plain_dbt_reaches_the_server_through_the_socket(
     }
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
-        [str(dbt), "debug", "--no-use-colors"],
+        [str(dbt), "debug", "--connection", "--no-use-colors"],
         env=env,
         cwd=PROJECT_DIR,
         text=True,
@@ -214,24 +211,24 @@ def test_plain_dbt_reaches_the_server_through_the_socket(
 
 
 def test_url_bi_says_what_a_bi_tool_needs_and_never_the_password(
-    pg_server: embedded.ServerStatus,
+    pg_server: embedded.ServerStatus, capsys: pytest.CaptureFixture[str]
 ) -> None:
     password = access.bi_password()
     secret = access.bi_password_file()
-    owner = _lgs("warehouse", "url")
-    assert owner.returncode == 0, owner.stderr
-    assert f"host: {embedded.socket_dir()}" in owner.stdout
-    assert "user: postgres" in owner.stdout and password not in owner.stdout
-    bi = _lgs("warehouse", "url", "--bi")
-    assert bi.returncode == 0, bi.stderr
-    lines = dict(line.strip().split(": ", 1) for line in bi.stdout.splitlines())
+    code, owner, _ = _lgs(capsys, "warehouse", "url")
+    assert code == 0
+    assert f"host: {embedded.socket_dir()}" in owner
+    assert "user: postgres" in owner and password not in owner
+    code, bi, _ = _lgs(capsys, "warehouse", "url", "--bi")
+    assert code == 0
+    lines = dict(line.strip().split(": ", 1) for line in bi.splitlines())
     port, database = str(pg_server.port), DEV.settings().database
     assert lines["host"] == "127.0.0.1" and lines["port"] == port
     assert lines["user"] == "lgs_bi" and lines["database"] == database
     assert lines["schema"] == "published"
     assert lines["password"] == f"in {secret} (mode 0600)"
     assert lines["url"] == f"postgresql://lgs_bi@127.0.0.1:{port}/{database}"
-    assert password not in bi.stdout
+    assert password not in bi
     # the psql command it prints works as it is
     psql = subprocess.run(
         ["bash", "-c", lines["psql"] + " -XAtc 'select current_user'"],
@@ -242,32 +239,27 @@ def test_url_bi_says_what_a_bi_tool_needs_and_never_the_password(
         timeout=30,
     )
     assert (psql.returncode, psql.stdout.strip()) == (0, "lgs_bi"), psql.stderr
-    shown = _lgs("warehouse", "url", "--bi", "--show-password")
-    assert f"password: {password}\n" in shown.stdout
-    duck = _lgs("warehouse", "url", "--bi", "--target", "duckdb")
-    assert duck.returncode == 0, duck.stderr
+    _, shown, _ = _lgs(capsys, "warehouse", "url", "--bi", "--show-password")
+    assert f"password: {password}\n" in shown
+    code, duck, _ = _lgs(capsys, "warehouse", "url", "--bi", "--target", "duckdb")
+    assert code == 0
     published = Path(os.environ["LGS_DUCKDB_PATH"]).with_name("lgs.published.duckdb")
-    assert f"path: {published}\n" in duck.stdout
-    assert f"shell: duckdb -readonly {published}\n" in duck.stdout
-    misuse = _lgs("warehouse", "start", "--bi")
-    assert misuse.returncode == 2 and "--bi and --show-password go with `url` only" in misuse.stderr
+    assert f"path: {published}\n" in duck
+    assert f"shell: duckdb -readonly {published}\n" in duck
+    code, _, err = _lgs(capsys, "warehouse", "start", "--bi")
+    assert code == 2 and "--bi and --show-password go with `url` only" in err
 
 
-def test_a_state_folder_too_deep_for_a_socket_is_refused_first(tmp_path: Path) -> None:
+def test_a_state_folder_too_deep_for_a_socket_is_refused_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     state = tmp_path / ("x" * 120) / "state"
-    result = subprocess.run(
-        [sys.executable, "-m", "lgs.cli", "warehouse", "start"],
-        env={**os.environ, "LGS_STATE_DIR": str(state), "LGS_PG_PORT": "54999"},
-        text=True,
-        capture_output=True,
-        check=False,
-        cwd=PROJECT_DIR,
-        timeout=60,
-    )
-    assert result.returncode == 3, result.stdout + result.stderr
+    with settings.overridden({"LGS_STATE_DIR": str(state), "LGS_PG_PORT": "54999"}):
+        code, out, err = _lgs(capsys, "warehouse", "start")
+    assert code == 3, out + err
     socket_path = state / "socket" / ".s.PGSQL.54999"
     room = 107 - len("/socket/.s.PGSQL.54999")
-    assert result.stderr == (
+    assert err == (
         f"lgs: error: the server's Unix socket {socket_path} would be "
         f"{len(str(socket_path))} bytes long, more than the 107 a Unix socket path may have; "
         f"set LGS_STATE_DIR to a folder whose path is at most {room} bytes long, e.g. "
