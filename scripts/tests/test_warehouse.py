@@ -294,7 +294,7 @@ def test_an_initdb_stopped_before_pg_version_is_redone_and_foreign_files_are_kep
     assert _lgs("warehouse", "stop", env=own_server).returncode == 0
 
     # files lgs did not write (no marker, no PG_VERSION) are never removed
-    other = Path(own_server["LGS_STATE_DIR"]) / "elsewhere"
+    other = Path(own_server["LGS_STATE_DIR"]) / "e"  # short: its socket path must fit
     (other / "postgres").mkdir(parents=True)
     (other / "postgres" / "notes.txt").write_text("mine")
     foreign = _lgs("warehouse", "start", env=own_server | {"LGS_STATE_DIR": str(other)})
