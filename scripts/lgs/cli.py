@@ -59,12 +59,27 @@ def lgs() -> None:
     "to keep using a server started with --port N (the command says so); status and url "
     "show the port the server really runs on",
 )
+@click.option(
+    "--bi",
+    is_flag=True,
+    help="with url: what a BI tool needs (the BI role, where its password is, the schema "
+    "it reads) instead of the owner's connection",
+)
+@click.option(
+    "--show-password",
+    is_flag=True,
+    help="with url --bi: print the BI role's password itself (default: the file holding it)",
+)
 @target_option
-def warehouse(action: str, port: int | None, target: Target) -> int:
+def warehouse(action: str, port: int | None, bi: bool, show_password: bool, target: Target) -> int:
     """Start, stop or describe the warehouse (dev: the embedded PostgreSQL)."""
     from lgs import warehouse as module
 
-    return module.command(action, target, port=port)
+    if (bi or show_password) and action != "url":
+        raise click.UsageError("--bi and --show-password go with `url` only")
+    if show_password and not bi:
+        raise click.UsageError("--show-password goes with --bi (the superuser has no password)")
+    return module.command(action, target, port=port, bi=bi, show_password=show_password)
 
 
 @lgs.command()

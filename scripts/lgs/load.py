@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
+import re
 import shutil
 import signal
 import sys
@@ -295,6 +297,7 @@ class _PostgresWriter(_Writer):
         meter.set_postfix_str("copying into PostgreSQL")
         self.run("postgres", "create_partition", load_id=int(load_id))
         copy = queries.render("postgres", "copy_partition", load_id=int(load_id)).sql
+        printed = io.StringIO()
         with (
             open(csv_path, "rb") as handle,
             tqdm.wrapattr(
@@ -308,8 +311,18 @@ class _PostgresWriter(_Writer):
                 leave=False,
                 disable=meter.disable,
             ) as metered,
+            # when the server ends the session during the COPY, psycopg2 prints its error
+            # (through sys.excepthook) and raises "invalid socket": the load's one-line
+            # message says the server's reason instead
+            contextlib.redirect_stderr(printed),
         ):
-            self.cur.copy_expert(copy, metered, size=1 << 20)
+            try:
+                self.cur.copy_expert(copy, metered, size=1 << 20)
+            except Exception as exc:
+                said = re.search(r"^psycopg2\.errors\.\w+: (.+)$", printed.getvalue(), re.M)
+                if said:
+                    exc.add_note(SERVER_SAID + said.group(1))
+                raise
         self.run("postgres", "attach_partition", load_id=int(load_id))
 
     def drop_load(self, load_id: int) -> None:
@@ -441,6 +454,52 @@ def _interrupted(exc: BaseException) -> bool:
     return duckdb is not None and isinstance(exc, duckdb.InterruptException)
 
 
+SERVER_SAID = "the server said: "
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from or during (psycopg2 raises "invalid
+    socket" during the server's own error when the server ends a COPY)."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def _connection_lost(exc: BaseException, db: _Writer) -> bool:
+    """The server went away under the load (it crashed, was stopped or killed the
+    session): the driver's error, not a failure of the file."""
+    psycopg2 = sys.modules.get("psycopg2")
+    if psycopg2 is None or not isinstance(exc, psycopg2.Error):
+        return False
+    if any((getattr(e, "pgcode", None) or "").startswith(("57P", "08")) for e in _chain(exc)):
+        return True
+    closed = bool(getattr(db.conn, "closed", 0))
+    return closed and isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
+
+
+def _lost(exc: BaseException, target: Target, path: Path, committing: bool) -> LgsError:
+    from lgs.errors import WarehouseError
+
+    notes = [n for e in _chain(exc) for n in getattr(e, "__notes__", [])]
+    said = [n.removeprefix(SERVER_SAID) for n in notes if n.startswith(SERVER_SAID)]
+    coded = [str(e) for e in _chain(exc) if getattr(e, "pgcode", None)]
+    why = ([*said, *coded, str(exc)][0].strip().splitlines() or ["connection closed"])[0]
+    hint = target.unreachable_hint() if hasattr(target, "unreachable_hint") else ""
+    if committing:
+        return WarehouseError(
+            f"the {target} warehouse went away while the load of {path.name} was being "
+            f"committed ({why}): it may or may not have been loaded; once the server is "
+            f"back ({hint}), `lgs load` of the same file loads it or says it already was"
+        )
+    return WarehouseError(
+        f"the {target} warehouse went away during the load of {path.name} ({why}): "
+        f"nothing was loaded, raw is as it was; {hint}, then load the file again"
+    )
+
+
 def _load_file(
     path: Path | str,
     target: str | Target,
@@ -545,12 +604,14 @@ def _load_file(
             guard.committing = True
             db.commit()
         except BaseException as exc:
-            guard.committing = False
+            committing, guard.committing = guard.committing, False
             db.rollback()
             # Ctrl-C that a driver turned into an error of its own (psycopg2 cancels the
             # COPY it interrupted: QueryCanceled) is still an interruption
             if (guard.interrupted or _interrupted(exc)) and not isinstance(exc, KeyboardInterrupt):
                 raise KeyboardInterrupt from None
+            if _connection_lost(exc, db):
+                raise _lost(exc, targets.get(target), path, committing) from None
             raise
         finally:
             meter.close()

@@ -33,6 +33,7 @@ from lgs.errors import LgsError, WarehouseError
 
 PROFILE = "lgs"  # `profile:` in dbt_project.yml
 DEFAULT = "dev"
+PUBLISHED_SCHEMA = "published"  # what BI tools read (the publish step creates it)
 _DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -153,6 +154,10 @@ class Target:
         """What a BI tool, psql or DuckDB needs to reach the target (never a password)."""
         raise NotImplementedError
 
+    def describe_bi(self, *, show_password: bool = False) -> dict[str, str]:
+        """What a BI tool needs to read the published marts (`lgs warehouse url --bi`)."""
+        raise NotImplementedError
+
     def fresh(self, name: str, folder: Path) -> dict[str, str]:
         """An empty database of this target called `name` (files in `folder` where the
         kind needs them); returns the environment that points the target at it."""
@@ -202,7 +207,16 @@ class PostgresSettings:
 
     def url(self, *, with_password: bool = False) -> str:
         secret = f":{self.password}" if with_password and self.password else ""
+        if self.host.startswith("/"):  # a Unix socket folder (libpq's URI form for it)
+            return (
+                f"postgresql://{self.user}{secret}@/{self.database}"
+                f"?host={self.host}&port={self.port}"
+            )
         return f"postgresql://{self.user}{secret}@{self.host}:{self.port}/{self.database}"
+
+    def psql(self) -> str:
+        """A psql command line for these settings (never with the password)."""
+        return f'psql "host={self.host} port={self.port} dbname={self.database} user={self.user}"'
 
 
 class PostgresTarget(Target):
@@ -234,9 +248,11 @@ class PostgresTarget(Target):
         return f"check {', '.join(names[:-1])} and {names[-1]}" if names else "check profiles.yml"
 
     def connect(self, *, read_only: bool = False) -> Any:
+        return self._connect(self.settings(), read_only=read_only)
+
+    def _connect(self, conf: PostgresSettings, *, read_only: bool = False) -> Any:
         import psycopg2
 
-        conf = self.settings()
         try:
             conn = psycopg2.connect(
                 host=conf.host,
@@ -265,11 +281,84 @@ class PostgresTarget(Target):
             "port": str(conf.port),
             "database": conf.database,
             "user": conf.user,
-            "psql": f'psql "{conf.url()}"',
+            "psql": conf.psql(),
             "marts": "schema marts",
         }
         if self.managed:
-            info["password"] = "(none: trust authentication, 127.0.0.1 only)"
+            info["password"] = (
+                "(none: the superuser logs in only over the Unix socket in host, as the OS "
+                "user who started the server; BI tools: `lgs warehouse url --bi`)"
+            )
+        return info
+
+    # --- the BI role: a login that reads the published marts (granted elsewhere) ---------
+
+    def bi_role(self) -> str | None:
+        """The BI role's name: on `dev` the role `lgs warehouse start` manages (LGS_BI_ROLE,
+        default lgs_bi); on a server of the user's own, LGS_BI_ROLE when it is set and the
+        role exists there, else None (lgs creates no role on it)."""
+        from lgs import access
+
+        if self.managed:
+            return access.bi_role_name()
+        if not os.environ.get(access.BI_ROLE_VARIABLE):
+            return None
+        name = access.bi_role_name()
+        with self.connection(read_only=True) as conn, conn.cursor() as cur:
+            cur.execute("select 1 from pg_roles where rolname = %s", (name,))
+            return name if cur.fetchone() else None
+
+    def bi_settings(self) -> PostgresSettings:
+        """How a BI tool logs in: on `dev` the BI role over TCP on 127.0.0.1 with the
+        password from its file; elsewhere the target's host and port as the BI role
+        (its password is the user's: PGPASSFILE, or LGS_BI_PASSWORD for lgs's tests)."""
+        from lgs import access
+
+        conf = self.settings()
+        role = self.bi_role()
+        if role is None:
+            raise WarehouseError(
+                f"the {self} target has no BI role: set {access.BI_ROLE_VARIABLE} to a role "
+                "that exists on that server"
+            )
+        if self.managed:
+            return PostgresSettings(
+                host="127.0.0.1",
+                port=conf.port,
+                user=role,
+                password=access.bi_password(create=False),
+                database=conf.database,
+                connect_timeout=conf.connect_timeout,
+            )
+        return PostgresSettings(
+            host=conf.host,
+            port=conf.port,
+            user=role,
+            password=os.environ.get("LGS_BI_PASSWORD", ""),
+            database=conf.database,
+            connect_timeout=conf.connect_timeout,
+        )
+
+    def connect_bi(self) -> Any:
+        """A connection as the BI role (what a BI tool sees)."""
+        return self._connect(self.bi_settings())
+
+    def describe_bi(self, *, show_password: bool = False) -> dict[str, str]:
+        """What a BI tool needs (`lgs warehouse url --bi`): never the password unless asked."""
+        from lgs import access
+
+        conf = self.bi_settings()
+        info = {"target": self.name, "host": conf.host, "port": str(conf.port)}
+        info |= {"database": conf.database, "user": conf.user, "schema": PUBLISHED_SCHEMA}
+        if self.managed:
+            path = access.bi_password_file()
+            info["password"] = conf.password if show_password else f"in {path} (mode 0600)"
+            info["url"] = conf.url()
+            info["psql"] = f'PGPASSWORD="$(cat {path})" {conf.psql()}'
+        else:
+            info["password"] = "yours (PGPASSFILE or your BI tool's settings)"
+            info["url"] = conf.url()
+            info["psql"] = conf.psql()
         return info
 
     def fresh(self, name: str, folder: Path) -> dict[str, str]:
@@ -280,6 +369,10 @@ class PostgresTarget(Target):
             cur = conn.cursor()
             cur.execute(f'drop database if exists "{name}" with (force)')
             cur.execute(f'create database "{name}"')
+            if self.managed:
+                from lgs import access
+
+                access.revoke_public(cur, name)
         return {self.database_variable: name}
 
 
@@ -306,6 +399,24 @@ class DuckDBTarget(Target):
             ) from exc
         _owner_only(path)
         return conn
+
+    def published_path(self) -> Path:
+        """The read-only file BI tools open: `<path without .duckdb>.published.duckdb`
+        (the one place that says where the publish step writes it)."""
+        path = self.path()
+        stem = path.name[: -len(".duckdb")] if path.name.endswith(".duckdb") else path.name
+        return path.with_name(f"{stem}.published.duckdb")
+
+    def describe_bi(self, *, show_password: bool = False) -> dict[str, str]:
+        """What a BI tool needs: the published file, opened read-only."""
+        path = self.published_path()
+        return {
+            "target": self.name,
+            "path": str(path),
+            "url": f"duckdb:///{path}?access_mode=read_only",
+            "schema": PUBLISHED_SCHEMA,
+            "shell": f"duckdb -readonly {path}",
+        }
 
     def describe(self) -> dict[str, str]:
         path = self.path()
@@ -339,7 +450,8 @@ TARGETS: dict[str, Target] = {
     for target in (
         PostgresTarget(
             "dev",
-            about="the embedded PostgreSQL that `lgs warehouse start` runs on 127.0.0.1",
+            about="the embedded PostgreSQL that `lgs warehouse start` runs (a Unix socket for "
+            "its owner, 127.0.0.1 for the BI role)",
             database_variable="LGS_PG_DATABASE",
             lifecycle="Stop the warehouse with `make stop` (.venv/bin/lgs warehouse stop); "
             "`make run` starts it again.",

@@ -1,5 +1,9 @@
 """`lgs warehouse start|stop|status|url` for each target.
 
+`url` prints how the owner connects (on `dev`: the superuser over the Unix socket, no
+password); `url --bi` what a BI tool needs (the BI role, where its password is, the
+schema it reads), never the password itself unless `--show-password` asks for it.
+
 `--port N` (the managed `dev` target only) is the port for this one command: the server starts
 on N, the raw tables are created there and the URL printed is N's. dbt and every later
 `lgs` command read `LGS_PG_PORT` (default 54329), so when N is not that port the
@@ -25,7 +29,14 @@ def ensure_running(target: str | Target = targets.DEFAULT) -> None:
     ensure_raw_schema(target)
 
 
-def command(action: str, target: str | Target, *, port: int | None = None) -> int:
+def command(
+    action: str,
+    target: str | Target,
+    *,
+    port: int | None = None,
+    bi: bool = False,
+    show_password: bool = False,
+) -> int:
     target = targets.get(target)
     # the port dbt and later lgs commands use, read before --port changes it
     configured = _configured_port(port) if target.managed else None
@@ -64,12 +75,12 @@ def command(action: str, target: str | Target, *, port: int | None = None) -> in
         return _status(target, configured)
     if action == "url":
         if not target.managed:
-            _print_url(target)
+            _print_url(target, bi=bi, show_password=show_password)
             return 0
         state = embedded.status()
         used = state.port if state.running and state.port else target.settings().port
         with settings.overridden({_port_variable(): str(used)}):
-            _print_url(target)
+            _print_url(target, bi=bi, show_password=show_password)
         if not state.running:
             print(
                 "note: the embedded PostgreSQL is not running; `lgs warehouse start` "
@@ -106,8 +117,9 @@ def _export_note(port: int, configured: int | None) -> str:
     )
 
 
-def _print_url(target: Target) -> None:
-    for key, value in target.describe().items():
+def _print_url(target: Target, *, bi: bool = False, show_password: bool = False) -> None:
+    info = target.describe_bi(show_password=show_password) if bi else target.describe()
+    for key, value in info.items():
         print(f"{key:>9}: {value}")
 
 
@@ -117,7 +129,8 @@ def _status(target: Target, configured: int | None) -> int:
         state = embedded.status()
         if state.running:
             print(
-                f"running: pid {state.pid}, 127.0.0.1:{state.port}, database "
+                f"running: pid {state.pid}, 127.0.0.1:{state.port} and socket "
+                f"{embedded.socket_dir()}, database "
                 f"{targets.managed().settings().database}, data {state.pgdata} "
                 f"({embedded.server_version()})"
             )

@@ -291,3 +291,39 @@ def test_ctrl_c_during_the_copy_into_postgresql_says_one_line(
     assert err.strip() == "lgs: interrupted; nothing was changed", err
     assert fingerprint(wh) == before
     assert wh.load(big_file).load_id == 2
+
+
+@pytest.mark.slow
+def test_a_server_gone_during_the_copy_says_one_line(
+    pg_server: embedded.ServerStatus, small_data: GeneratedData, big_file: Path, base_dir: Path
+) -> None:
+    """The server ends the load's session while the COPY writes the rows (as a crash or
+    a shutdown does: AdminShutdown, 57P01, then a closed connection): the documented
+    one-line message and exit code 3, never a psycopg2 traceback; raw is unchanged."""
+    wh = Warehouse.fresh("dev", "copy_server_gone", base_dir)
+    wh.load(small_data.path)
+    before = fingerprint(wh)
+    proc = _start_cli_load(wh, big_file)
+    try:
+        _wait_until(proc, _write_phase_started(wh, 0), "the COPY started")
+        ended = fetch(
+            wh,
+            "select pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = current_database() and pid <> pg_backend_pid() "
+            "and query ilike 'copy raw.invoice_lines_load_%'",
+        )
+        assert ended == [(True,)]
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3, err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(
+        f"lgs: error: the dev warehouse went away during the load of {big_file.name} "
+        "(terminating connection due to administrator command): nothing was loaded, raw is "
+        "as it was; start it with `lgs warehouse start` (or `make run`), then load the file "
+        "again\n"
+    ), err
+    assert fingerprint(wh) == before
+    assert wh.load(big_file).load_id == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import shutil
 import signal
 import socket
 import stat
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import psutil
+import psycopg2
 import pytest
 from tests_support import PROJECT_DIR, Warehouse, environment
 
@@ -75,7 +77,12 @@ def test_start_is_idempotent_and_url_describes_it(own_server: dict[str, str]) ->
     assert second.returncode == 0, second.stderr
     assert "already running" in second.stdout
     url = _lgs("warehouse", "url", env=own_server)
-    assert f"postgresql://postgres@127.0.0.1:{own_server['LGS_PG_PORT']}/lgs" in url.stdout
+    socket_dir = state / "socket"
+    assert (
+        f"url: postgresql://postgres@/lgs?host={socket_dir}&port={own_server['LGS_PG_PORT']}"
+        in url.stdout
+    )
+    assert f"host: {socket_dir}\n" in url.stdout
     status = _lgs("warehouse", "status", env=own_server)
     assert (
         status.returncode == 0 and "running" in status.stdout and "(PostgreSQL) 18" in status.stdout
@@ -105,7 +112,8 @@ def test_start_with_port_uses_that_port_and_says_how_to_keep_it(
     assert started.returncode == 0, started.stderr
     assert "embedded PostgreSQL started: pid " in started.stdout
     assert f", port {port}, data " in started.stdout
-    assert f"url: postgresql://postgres@127.0.0.1:{port}/lgs" in started.stdout
+    socket_dir = Path(own_server["LGS_STATE_DIR"]) / "socket"
+    assert f"url: postgresql://postgres@/lgs?host={socket_dir}&port={port}\n" in started.stdout
     note = (
         f"note: the server listens on port {port}, but dbt and later lgs commands read "
         f"LGS_PG_PORT ({own_server['LGS_PG_PORT']}); `export LGS_PG_PORT={port}`"
@@ -118,18 +126,23 @@ def test_start_with_port_uses_that_port_and_says_how_to_keep_it(
         cur = conn.cursor()
         cur.execute("select count(*) from raw.loads")
         assert cur.fetchone() == (0,)
-        cur.execute("select inet_server_port(), to_regclass('raw.invoice_lines') is not null")
+        cur.execute(
+            "select current_setting('port')::int, to_regclass('raw.invoice_lines') is not null"
+        )
         assert cur.fetchone() == (port, True)
     url = _lgs("warehouse", "url", env=own_server)
     assert url.returncode == 0, url.stderr
-    assert f"url: postgresql://postgres@127.0.0.1:{port}/lgs" in url.stdout
+    assert f"url: postgresql://postgres@/lgs?host={socket_dir}&port={port}\n" in url.stdout
     assert note in url.stdout
     status = _lgs("warehouse", "status", env=own_server)
     assert status.returncode == 0, status.stderr
-    assert f"running: pid {embedded_pid(own_server)}, 127.0.0.1:{port}," in status.stdout
+    assert (
+        f"running: pid {embedded_pid(own_server)}, 127.0.0.1:{port} and socket {socket_dir},"
+        in status.stdout
+    )
     assert note in status.stdout and "dev: 0 load(s), 0 raw invoice lines" in status.stdout
     exported = _lgs("warehouse", "url", env=own_server | {"LGS_PG_PORT": str(port)})
-    assert f"127.0.0.1:{port}/lgs" in exported.stdout and "note:" not in exported.stdout
+    assert f"&port={port}\n" in exported.stdout and "note:" not in exported.stdout
     invalid = _lgs("warehouse", "url", "--port", str(port), env=own_server | {"LGS_PG_PORT": "x"})
     assert invalid.returncode == 0, invalid.stderr
     assert "read LGS_PG_PORT (not a valid port now); `export LGS_PG_PORT=" in invalid.stdout
@@ -159,6 +172,67 @@ def test_start_recovers_after_the_server_was_killed(own_server: dict[str, str]) 
         cur = conn.cursor()
         cur.execute("select 1")
         assert cur.fetchone() == (1,)
+
+
+def _as_before_the_access_rules(state: Path) -> None:
+    """Make the cluster look as lgs left it before it wrote access rules: `trust` for
+    every local connection, no socket folder."""
+    data = state / "postgres"
+    owner = data.stat()
+    for name, text in {
+        "pg_hba.conf": "local all all trust\nhost all all 127.0.0.1/32 trust\n",
+        "pg_ident.conf": "",
+    }.items():
+        (data / name).write_text(text)
+        os.chown(data / name, owner.st_uid, owner.st_gid)
+    shutil.rmtree(state / "socket", ignore_errors=True)
+
+
+def _superuser_over_tcp(port: str) -> None:
+    psycopg2.connect(
+        host="127.0.0.1", port=port, user="postgres", dbname="lgs", connect_timeout=5
+    ).close()
+
+
+def test_a_cluster_from_before_the_access_rules_is_upgraded_at_start(
+    own_server: dict[str, str],
+) -> None:
+    """A data folder made when the server trusted every connection on 127.0.0.1 keeps
+    working, with the new rules: stopped (the next start writes them) and still running
+    (start restarts it, as its owner could not log in over TCP any more)."""
+    state, port = Path(own_server["LGS_STATE_DIR"]), own_server["LGS_PG_PORT"]
+    assert _lgs("warehouse", "start", env=own_server).returncode == 0
+    assert _lgs("warehouse", "stop", env=own_server).returncode == 0
+    hba = state / "postgres" / "pg_hba.conf"
+    _as_before_the_access_rules(state)
+    started = _lgs("warehouse", "start", env=own_server)
+    assert started.returncode == 0, started.stderr
+    assert "trust" not in hba.read_text()
+    with pytest.raises(psycopg2.OperationalError, match=r"no pg_hba\.conf entry"):
+        _superuser_over_tcp(port)
+
+    assert _lgs("warehouse", "stop", env=own_server).returncode == 0
+    _as_before_the_access_rules(state)
+    with environment(own_server):  # started as lgs did before: no socket, trust
+        log = str(embedded.log_file())
+        old = embedded._server_command(
+            ["pg_ctl", "start", "-D", str(embedded.pgdata()), "-l", log, "-w", "-o", f"-p {port}"]
+        )
+        assert old.returncode == 0, old.stderr
+    _superuser_over_tcp(port)  # the old rules hold while it runs
+    again = _lgs("warehouse", "start", env=own_server)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr == (
+        "lgs: restarting the embedded PostgreSQL to apply its new access rules "
+        "(superuser over a Unix socket only)\n"
+    )
+    assert "trust" not in hba.read_text()
+    with pytest.raises(psycopg2.OperationalError, match=r"no pg_hba\.conf entry"):
+        _superuser_over_tcp(port)
+    with environment(own_server), targets.get("dev").connection() as conn:
+        cur = conn.cursor()
+        cur.execute("select count(*) from raw.loads")
+        assert cur.fetchone() == (0,)
 
 
 def test_start_after_a_run_killed_during_initdb(own_server: dict[str, str]) -> None:
@@ -220,7 +294,7 @@ def test_an_initdb_stopped_before_pg_version_is_redone_and_foreign_files_are_kep
     assert _lgs("warehouse", "stop", env=own_server).returncode == 0
 
     # files lgs did not write (no marker, no PG_VERSION) are never removed
-    other = Path(own_server["LGS_STATE_DIR"]) / "elsewhere"
+    other = Path(own_server["LGS_STATE_DIR"]) / "e"  # short: its socket path must fit
     (other / "postgres").mkdir(parents=True)
     (other / "postgres" / "notes.txt").write_text("mine")
     foreign = _lgs("warehouse", "start", env=own_server | {"LGS_STATE_DIR": str(other)})
@@ -328,7 +402,11 @@ def test_stopped_warehouse_is_named_in_the_error(
     assert "Traceback" not in result.stderr
 
     database = Warehouse.fresh("dev", "stopped_warehouse_control", base_dir)
-    running = libpq | {"PGPORT": str(pg_server.port), "PGDATABASE": database.env["LGS_PG_DATABASE"]}
+    running = libpq | {
+        "PGHOST": str(embedded.socket_dir()),  # the superuser's only way in
+        "PGPORT": str(pg_server.port),
+        "PGDATABASE": database.env["LGS_PG_DATABASE"],
+    }
     loaded = _lgs("load", str(path), "--target", "postgres", env=running)
     assert loaded.returncode == 0, loaded.stderr
     assert "1 of 1 rows loaded" in loaded.stdout
