@@ -17,7 +17,7 @@ import psutil
 import psycopg2
 import psycopg2.errors
 import pytest
-from tests_support import PROJECT_DIR
+from tests_support import PROJECT_DIR, as_user
 
 from lgs import access, cli, embedded, settings, targets
 
@@ -148,29 +148,16 @@ def test_what_the_bi_role_may_not_do(pg_server: embedded.ServerStatus, database:
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another OS user")
 def test_another_os_user_cannot_reach_the_socket(pg_server: embedded.ServerStatus) -> None:
     """`nobody` (a forked child that drops to it) cannot even traverse the socket folder."""
-    nobody = pwd.getpwnam("nobody")
     conf = DEV.settings()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        os.close(read)
+
+    def connect_as_superuser() -> str:
         try:
-            os.setgroups([])
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            try:
-                psycopg2.connect(host=conf.host, port=conf.port, user="postgres", dbname="postgres")
-                text = "connected"
-            except psycopg2.OperationalError as exc:
-                text = str(exc)
-        except BaseException as exc:
-            text = f"error: {exc!r}"
-        os.write(write, text.encode())
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        text = pipe.read()
-    os.waitpid(pid, 0)
+            psycopg2.connect(host=conf.host, port=conf.port, user="postgres", dbname="postgres")
+            return "connected"
+        except psycopg2.OperationalError as exc:
+            return str(exc)
+
+    text = as_user("nobody", connect_as_superuser)
     assert "Permission denied" in text, text
     assert str(embedded.socket_file(conf.port)) in text
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 import psutil
 import psycopg2
 import pytest
-from tests_support import PROJECT_DIR, Warehouse, environment
+from tests_support import PROJECT_DIR, Warehouse, as_user, environment
 
 from lgs import embedded, settings, targets
 from lgs.errors import WarehouseError
@@ -347,28 +346,15 @@ def test_a_privileged_port_is_not_reported_as_in_use(tmp_path: Path) -> None:
     os.chown(child_state, nobody.pw_uid, nobody.pw_gid)
     for folder in [tmp_path, *tmp_path.parents]:
         folder.chmod(folder.stat().st_mode | 0o001)
-    report = child_state / "report.txt"
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        code = 1
+
+    def start_on_port_1() -> str:
         try:
-            os.setgroups([])
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            os.environ.update(env | {"LGS_STATE_DIR": str(child_state)})
-            try:
-                embedded.start(1)
-                report.write_text("started")
-            except WarehouseError as exc:
-                report.write_text(str(exc))
-            code = 0
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                report.write_text(f"error: {exc!r}")
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    text = report.read_text() if report.exists() else "(no report)"
-    assert os.waitstatus_to_exitcode(status) == 0, text
+            embedded.start(1)
+            return "started"
+        except WarehouseError as exc:
+            return str(exc)
+
+    text = as_user("nobody", start_on_port_1, env | {"LGS_STATE_DIR": str(child_state)})
     assert text.startswith(
         "port 1 on 127.0.0.1 cannot be used: permission denied (this user may not listen on it; "
         f"ports below {limit} are privileged"
@@ -426,32 +412,18 @@ def test_runs_as_an_ordinary_user(tmp_path: Path) -> None:
     os.chown(state, nobody.pw_uid, nobody.pw_gid)
     for folder in [tmp_path, *tmp_path.parents]:
         folder.chmod(folder.stat().st_mode | 0o001)
-    report = state / "report.txt"
     env = {"LGS_STATE_DIR": str(state), "LGS_PG_PORT": str(_free_port()), "LGS_PG_DATABASE": "lgs"}
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            os.environ.update(env)
-            started = embedded.start()
-            owner = psutil.Process(started.pid).username()
-            with targets.get("dev").connection() as conn:
-                cur = conn.cursor()
-                cur.execute("select current_user, current_database()")
-                who = cur.fetchone()
-            stopped = embedded.stop()
-            report.write_text(f"{owner} {who} {stopped}")
-            code = 0
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                report.write_text(f"error: {exc!r}")
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    text = report.read_text() if report.exists() else "(no report)"
-    assert os.waitstatus_to_exitcode(status) == 0, text
+
+    def start_check_stop() -> str:
+        started = embedded.start()
+        owner = psutil.Process(started.pid).username()
+        with targets.get("dev").connection() as conn:
+            cur = conn.cursor()
+            cur.execute("select current_user, current_database()")
+            who = cur.fetchone()
+        return f"{owner} {who} {embedded.stop()}"
+
+    text = as_user("nobody", start_check_stop, env)
     assert text == "nobody ('postgres', 'lgs') True"
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,3 +261,35 @@ def assert_marts_match_oracle(wh: Warehouse, expected: dict[str, pd.DataFrame]) 
     assert not problems, f"marts on {wh.target} differ from the pandas oracle:\n" + "\n".join(
         problems
     )
+
+
+def as_user(user: str, action: Callable[[], str], env: Mapping[str, str] | None = None) -> str:
+    """What `action()` returns when run by OS user `user` (the tests run as root): a forked
+    child drops to the user, sets `env`, runs it and sends its text back through a pipe
+    (no file the user must be able to write). The interpreter itself may live where the
+    user cannot exec it, hence a fork and no new process. An exception in the child fails
+    the test with its repr."""
+    entry = pwd.getpwnam(user)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.close(read)
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+            os.environ.update(env or {})
+            text = action()
+            code = 0
+        except BaseException as exc:
+            text = f"error: {exc!r}"
+        with os.fdopen(write, "w") as pipe:
+            pipe.write(text)
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        text = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    return text
