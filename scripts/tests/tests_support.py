@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -273,3 +274,46 @@ def assert_marts_match_oracle(wh: Warehouse, expected: dict[str, pd.DataFrame]) 
     assert not problems, f"marts on {wh.target} differ from the pandas oracle:\n" + "\n".join(
         problems
     )
+
+
+# --- the BI login ---------------------------------------------------------------------------
+
+_BI_PASSWORDS: dict[str, str] = {}
+
+
+def bi_credentials(wh: Warehouse) -> tuple[str, str]:
+    """The BI role's name and password on a PostgreSQL warehouse. Where the role does not
+    exist yet it is created here (a login with a random password, by the superuser of
+    the test connection). The one place to repoint when `lgs warehouse start` manages
+    the role and its password."""
+    from lgs.publish import bi_role_name
+
+    with wh.active():
+        name = bi_role_name(wh.target)
+    assert name, f"no BI role on target {wh.target}"
+    if name not in _BI_PASSWORDS:
+        exists = wh.scalar(f"select count(*) from pg_roles where rolname = '{name}'")
+        password = secrets.token_urlsafe(16)
+        verb = "alter" if exists else "create"
+        wh.execute(f"{verb} role \"{name}\" login password '{password}'")
+        _BI_PASSWORDS[name] = password
+    return name, _BI_PASSWORDS[name]
+
+
+def bi_connect(wh: Warehouse) -> Any:
+    """A psycopg2 connection to the warehouse as the BI role (autocommit)."""
+    import psycopg2
+
+    name, password = bi_credentials(wh)
+    with wh.active():
+        conf = wh.target.settings()  # type: ignore[attr-defined]
+    conn = psycopg2.connect(
+        host=conf.host,
+        port=conf.port,
+        user=name,
+        password=password,
+        dbname=conf.database,
+        application_name="lgs-test-bi",
+    )
+    conn.autocommit = True
+    return conn
