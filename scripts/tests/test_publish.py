@@ -243,3 +243,92 @@ def test_the_bi_role_reads_published_only(build_small: Callable[[str], Warehouse
             refused(statement)
     finally:
         conn.close()
+
+
+def test_a_reader_holding_the_old_set_finishes_and_a_waiting_one_reads_the_new(
+    build_small: Callable[[str], Warehouse],
+) -> None:
+    """What the PostgreSQL swap relies on, step by step: the publish waits for a reader
+    in the middle of the old tables (and retries, never failing the reader); a reader
+    that waited for the swap's lock reads the new table once it commits, as PostgreSQL
+    looks the name up again after a lock wait: no error, no missing table."""
+    wh = build_small("dev")
+    role = bi_credentials(wh)[0]
+    with wh.active():
+        publish.publish(wh.target)
+        superuser = [wh.target.connect() for _ in range(2)]
+    oid = "select 'published.invoices'::regclass::oid"
+
+    def one(conn: Any, sql: str) -> Any:
+        cur = conn.cursor()
+        cur.execute(sql)
+        return cur.fetchone()[0]
+
+    watcher, swapper = superuser
+    watcher.autocommit = True
+    holder, waiter = bi_connect(wh), bi_connect(wh)
+    holder.autocommit = False
+    first = one(watcher, oid)
+    count = one(holder, "select count(*) from published.invoices")  # its lock stays
+    results: dict[str, Any] = {}
+
+    def run(name: str, work: Callable[[], Any]) -> threading.Thread:
+        def target() -> None:
+            try:
+                results[name] = work()
+            except Exception as exc:  # every error is a finding
+                results[name] = exc
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        return thread
+
+    def waiting(application: str) -> bool:
+        return bool(
+            one(
+                watcher,
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                f" and application_name = '{application}'",
+            )
+        )
+
+    def until(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.02)
+
+    # 1. lgs publish waits for the reader in the middle of the old set, retrying
+    with wh.active():  # the thread's connection reads the warehouse's settings
+        publishing = run("publish", lambda: publish.publish(wh.target))
+        until(lambda: waiting("lgs"))
+        time.sleep(0.5)
+        assert "publish" not in results, "the publish did not wait for the reader"
+        assert one(holder, "select count(*) from published.invoices") == count
+        holder.commit()
+        publishing.join(60)
+    assert isinstance(results["publish"], publish.Published), results["publish"]
+    second = one(watcher, oid)
+    assert second != first
+
+    # 2. a reader waiting on the swap's lock reads the new table after the commit
+    swapper.autocommit = False
+    cur = swapper.cursor()
+    cur.execute("lock table published.invoices in access exclusive mode")
+    cur.execute("create schema published_next")
+    cur.execute("create table published_next.invoices as select * from published.invoices")
+    cur.execute(f"grant usage on schema published_next to {role}")
+    cur.execute(f"grant select on published_next.invoices to {role}")
+    cur.execute("alter schema published rename to published_previous")
+    cur.execute("alter schema published_next rename to published")
+    reading = run(
+        "reader", lambda: one(waiter, "select min(tableoid::oid) from published.invoices")
+    )
+    until(lambda: waiting("lgs-test-bi"))
+    cur.execute("drop schema published_previous cascade")
+    swapper.commit()
+    reading.join(60)
+    third = one(watcher, oid)
+    assert results["reader"] == third != second, results["reader"]
+    for conn in (*superuser, holder, waiter):
+        conn.close()
