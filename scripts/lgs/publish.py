@@ -58,13 +58,6 @@ class Published:
         return f"published {len(self.tables)} marts to {self.location} in {self.seconds:.1f} s{to}"
 
 
-def published_path(target: DuckDBTarget) -> Path:
-    """The published file of a DuckDB warehouse: `<its path without .duckdb>.published.duckdb`."""
-    path = target.path()
-    stem = path.name[: -len(".duckdb")] if path.name.endswith(".duckdb") else path.name
-    return path.with_name(f"{stem}.published.duckdb")
-
-
 def bi_role_name(target: Target) -> str | None:
     """The BI role a target's published marts are granted to, if it exists: `LGS_BI_ROLE`
     (on `dev` default `lgs_bi`, the login `lgs warehouse start` manages; on `postgres`
@@ -181,7 +174,7 @@ def _check_built(cur: Any, probe: str, target: Target) -> None:
 
 
 def _publish_duckdb(target: DuckDBTarget) -> str:
-    final = published_path(target)
+    final = target.published_path()
     partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
     for stale in (partial, partial.with_name(partial.name + ".wal")):
         stale.unlink(missing_ok=True)

@@ -267,6 +267,7 @@ class PostgresTarget(Target):
             "user": conf.user,
             "psql": f'psql "{conf.url()}"',
             "marts": "schema marts",
+            "published": "schema published (for BI tools)",
         }
         if self.managed:
             info["password"] = "(none: trust authentication, 127.0.0.1 only)"
@@ -289,6 +290,13 @@ class DuckDBTarget(Target):
     def path(self) -> Path:
         path = Path(str(self.output()["path"]))
         return (path if path.is_absolute() else settings.project_dir() / path).resolve()
+
+    def published_path(self) -> Path:
+        """The marts published for BI tools (`lgs.publish`): a file beside the warehouse,
+        `<its path without .duckdb>.published.duckdb`."""
+        path = self.path()
+        stem = path.name.removesuffix(".duckdb")
+        return path.with_name(f"{stem}.published.duckdb")
 
     def connect(self, *, read_only: bool = False) -> Any:
         import duckdb
@@ -315,6 +323,7 @@ class DuckDBTarget(Target):
             "path": str(path),
             "shell": f"duckdb {path}",
             "marts": "schema marts",
+            "published": f"{self.published_path()} (schema published, read-only; for BI tools)",
         }
 
     def fresh(self, name: str, folder: Path) -> dict[str, str]:

@@ -48,7 +48,7 @@ def _snapshot(wh: Warehouse, schema: str = "published") -> tuple[Any, ...]:
 
 def _published_file(wh: Warehouse) -> Path:
     with wh.active():
-        return publish.published_path(wh.target)  # type: ignore[arg-type]
+        return wh.target.published_path()  # type: ignore[attr-defined]
 
 
 def _read_published_file(path: Path) -> tuple[Any, ...]:
