@@ -15,7 +15,8 @@ killed one); after a plain `dbt build`, `lgs publish` does it.
   at most `LOCK_WAIT` at a time, so that the publish never deadlocks with a reader that
   holds one table and waits for another; it then retries); a later reader waits for the
   commit and then reads the new tables (PostgreSQL looks a name up again once the lock it
-  waited for is granted).
+  waited for is granted). The old set is dropped with CASCADE: a view someone made over
+  `published` is dropped with it, so views for BI tools belong in the publish itself.
 - DuckDB: a file of its own beside the warehouse, `<warehouse>.published.duckdb`, holding
   schema `published` with the same tables (the same SQL works on both targets). It is
   written under a temporary name in the same folder and renamed over the old one: a reader

@@ -46,6 +46,40 @@ def _snapshot(wh: Warehouse, schema: str = "published") -> tuple[Any, ...]:
         return tuple(cur.fetchone())
 
 
+def _described(wh: Warehouse, schema: str) -> list[tuple[Any, ...]]:
+    """The invoices table's comment, then each column's name, type and comment."""
+    if wh.target.kind == "duckdb":
+        import duckdb
+
+        with wh.active():
+            path = wh.target.published_path() if schema == "published" else wh.target.path()  # type: ignore[attr-defined]
+        conn = duckdb.connect(str(path), read_only=True)
+        try:
+            table = conn.execute(
+                "select comment from duckdb_tables() where schema_name = ?"
+                " and table_name = 'invoices'",
+                [schema],
+            ).fetchall()
+            return (
+                table
+                + conn.execute(
+                    "select column_name, data_type, comment from duckdb_columns()"
+                    " where schema_name = ? and table_name = 'invoices' order by column_index",
+                    [schema],
+                ).fetchall()
+            )
+        finally:
+            conn.close()
+    table = wh.query(f"select obj_description('{schema}.invoices'::regclass) as comment")
+    columns = wh.query(
+        "select column_name, data_type,"
+        f" col_description('{schema}.invoices'::regclass, ordinal_position) as comment"
+        f" from information_schema.columns where table_schema = '{schema}'"
+        " and table_name = 'invoices' order by ordinal_position"
+    )
+    return [tuple(table.iloc[0])] + [tuple(row) for row in columns.itertuples(index=False)]
+
+
 def _published_file(wh: Warehouse) -> Path:
     with wh.active():
         return wh.target.published_path()  # type: ignore[attr-defined]
@@ -162,6 +196,10 @@ def test_readers_see_one_published_set_through_builds(
     assert result.tables == publish.marts.MART_NAMES
     before = _snapshot(warehouse)
     assert before == _snapshot(warehouse, "marts") and before[0] > 0
+    # the same columns, types and documentation as the marts (BI tools show it)
+    described = _described(warehouse, "published")
+    assert described == _described(warehouse, "marts")
+    assert described[0][0] and all(column[2] for column in described[1:])
     if target.kind == "postgres":
         assert result.grantees == (bi_credentials(warehouse)[0],)
         privileges = warehouse.query(
