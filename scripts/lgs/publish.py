@@ -177,10 +177,12 @@ def _check_built(cur: Any, probe: str, target: Target) -> None:
 def _publish_duckdb(target: DuckDBTarget) -> str:
     final = target.published_path()
     partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
-    for stale in (partial, partial.with_name(partial.name + ".wal")):
-        stale.unlink(missing_ok=True)
     try:
         with target.connection() as conn:
+            # the warehouse is open for writing: no other publish runs; a killed one
+            # may have left its partial file
+            for stale in final.parent.glob(f".{final.name}.*.partial*"):
+                stale.unlink(missing_ok=True)
             cur = conn.cursor()
             _check_built(
                 cur,
