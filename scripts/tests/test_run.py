@@ -135,10 +135,12 @@ def test_run_builds_everything_and_a_second_run_changes_nothing(tmp_path: Path) 
     assert re.fullmatch(
         r"Done in \d+ s\. The marts are in schema `marts` of the duckdb warehouse:", summary[0]
     ), summary
+    published = duck.with_name(duck.name.removesuffix(".duckdb") + ".published.duckdb")
     assert summary[1:] == [
         f"    url: duckdb:///{duck}",
         f"   path: {duck}",
         f"  shell: duckdb {duck}",
+        f"  BI tools read the published set: {published} (schema published, open it read-only)",
         f"  charts: {output / 'charts'}/ ({len(charts.CHART_FILES)} PNG)",
         f"  report: {output / 'report.html'}",
         "Nothing to stop: DuckDB runs inside each command that opens the file (one writer at "
@@ -147,6 +149,13 @@ def test_run_builds_everything_and_a_second_run_changes_nothing(tmp_path: Path) 
     assert len(list((output / "charts").glob("*.png"))) == len(charts.CHART_FILES)
     assert (output / "report.html").read_text(encoding="utf-8").lstrip().startswith("<!")
     before = _snapshot(duck)
+    import duckdb
+
+    with duckdb.connect(str(published), read_only=True) as conn:
+        assert (
+            conn.execute("select * from published.monthly_sales order by year_month").fetchall()
+            == before["monthly_sales"]
+        ), "the published set is the one built"
     assert before["loads"][0][1:2] == (data.path.name,) and len(before["loads"]) == 1
     assert before["lines"] == [(3_000,)]
     assert all(count[0] > 0 for count in before["marts"].values()), before["marts"]
