@@ -81,12 +81,15 @@
 
     With deduplication an invoice comes whole from the latest load that holds
     it, so the new loads' rows are all it takes (the watermark is a constant:
-    the database prunes the older loads). Without it, every line of an invoice
-    a new load touches, older loads included.
+    the database prunes the older loads), unless a new load is a file
+    reloaded with --replace: it keeps its old place in the load order, and a
+    later load may still win its invoices. Then, and without deduplication,
+    every line of an invoice a new load touches, older loads included.
 -#}
 {% macro where_in_new_loads(relation) -%}
     {%- if is_incremental() -%}
-        {%- if var('dedupe_overlapping_extracts') %}
+        {%- if var('dedupe_overlapping_extracts')
+            and not new_loads_replace_files() %}
     where load_id > {{ load_watermark() }}
         {%- else %}
     where invoice_no in (
@@ -95,6 +98,25 @@
         where new_rows.load_id > {{ load_watermark() }}
     )
         {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Whether a load above the watermark is a file loaded before (a reload with
+    --replace: same sha256, see stg_retail__invoice_lines.load_order).
+-#}
+{% macro new_loads_replace_files() -%}
+    {%- if execute -%}
+        {%- set result = run_query(
+            'select count(*) from ' ~ source('retail', 'loads') ~ ' as new_load'
+            ~ ' where new_load.load_id > ' ~ load_watermark()
+            ~ ' and exists (select 1 from ' ~ source('retail', 'loads')
+            ~ ' as earlier where earlier.file_sha256 = new_load.file_sha256'
+            ~ ' and earlier.load_id < new_load.load_id)'
+        ) -%}
+        {{- return(result.columns[0].values()[0] | int > 0) -}}
+    {%- else -%}
+        {{- return(false) -}}
     {%- endif -%}
 {%- endmacro %}
 

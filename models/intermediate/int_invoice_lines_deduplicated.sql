@@ -1,6 +1,7 @@
 {#
     The invoice lines the marts count: each invoice taken from one extract only,
-    the latest that holds it (latest load, then latest extract of that load), all
+    the latest that holds it (latest in the load order, where a file reloaded
+    with --replace keeps its first load's place; then latest extract), all
     of its lines there, exact duplicate lines included. The UCI workbook's two
     sheets overlap on 2010-12-01..09; without this those days count twice.
     With var dedupe_overlapping_extracts = false every line is kept (the
@@ -30,7 +31,7 @@ ranked as (
         *,
         dense_rank() over (
             partition by invoice_no
-            order by load_id desc, extract_no desc
+            order by load_order desc, load_id desc, extract_no desc
         ) as extract_rank
 
     from invoice_lines

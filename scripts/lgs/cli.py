@@ -161,6 +161,15 @@ def run(data: str | None, target: Target) -> int:
 
 
 @lgs.command()
+@target_option
+def publish(target: Target) -> int:
+    """Publish the built marts for BI tools as one set (after a plain `dbt build`)."""
+    from lgs import publish as module
+
+    return _print([module.publish(target).summary()])
+
+
+@lgs.command()
 @click.argument("paths", nargs=-1)
 def lint(paths: tuple[str, ...]) -> int:
     """sqlfluff over the models, tests, analyses and the loader's SQL."""

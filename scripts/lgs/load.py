@@ -11,10 +11,17 @@ How a load runs:
    the rows are split into extracts (`sql/read.sql`).
 3. The good rows go into `raw.invoice_lines`, typed only where loss-free, with their
    provenance (load id, source file, extract number, source row). In PostgreSQL each load
-   is its own partition, filled with `COPY ... FREEZE` and attached, so a reload drops
-   one partition and the models read one load cheaply.
+   is its own partition, filled with `COPY ... FREEZE` and attached, so the models read
+   one load cheaply.
 4. `raw.loads` logs the load. Everything above is one transaction: any failure (bad data,
    full disk, Ctrl-C, a killed process) leaves the raw tables exactly as they were.
+
+`replace=True` (`lgs load --replace`) loads a file again: its earlier load's rows are
+deleted and the file's rows inserted, in the same one transaction, without a lock that
+would stop readers of raw (they read the earlier rows until the commit). The new load
+gets the next load id, and the file keeps its place in the load order (its first load's
+id, `stg_retail__invoice_lines.load_order`): a correction file loaded after it still wins
+the invoices both hold.
 
 The SQL is in `lgs/sql/` (`raw.sql` on every target, `read.sql` in the reading engine,
 `postgres.sql` and `duckdb.sql` for each kind's writer), rendered by `lgs.queries`.
@@ -326,7 +333,10 @@ class _PostgresWriter(_Writer):
         self.run("postgres", "attach_partition", load_id=int(load_id))
 
     def drop_load(self, load_id: int) -> None:
-        self.run("postgres", "drop_partition", load_id=int(load_id))
+        """A replaced load's rows deleted from its partition, which stays attached and
+        empty: dropping or detaching it would lock raw.invoice_lines against every
+        reader until the commit; a DELETE lets them read the old rows meanwhile."""
+        self.run("postgres", "empty_partition", load_id=int(load_id))
 
     def after_commit(self, load_id: int) -> None:
         """Fresh planner statistics of the new partition, for the models that read it."""

@@ -22,10 +22,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from lgs import settings, targets, warehouse
 from lgs.dbt import REFRESH, run_dbt
 from lgs.errors import InputError
+from lgs.publish import Published, publish
 from lgs.targets import Target
 
 DATA_SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".sql", ".sql.gz", ".dump", ".backup")
@@ -98,14 +100,14 @@ def generated_file() -> Path:
     return out
 
 
-def refresh_arguments(new_loads: list[int]) -> tuple[str, ...]:
-    """The dbt build of a run. The line-level tests check the newest load by default (a
-    load never changes once written); when this run made several loads, they check each
-    of them: `line_tests_from_load` is the first. (Only then: a new value of a var makes
-    dbt parse the whole project again, some seconds.)"""
+def line_test_arguments(new_loads: list[int]) -> tuple[str, ...]:
+    """What the build of a run adds to REFRESH. The line-level tests check the newest load
+    by default (a load never changes once written); when this run made several loads,
+    they check each of them: `line_tests_from_load` is the first. (Only then: a new value
+    of a var makes dbt parse the whole project again, some seconds.)"""
     if len(new_loads) > 1:
-        return (*REFRESH, "--vars", json.dumps({"line_tests_from_load": min(new_loads)}))
-    return REFRESH
+        return ("--vars", json.dumps({"line_tests_from_load": min(new_loads)}))
+    return ()
 
 
 def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
@@ -135,9 +137,9 @@ def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
         raise InputError(
             f"each of the {len(files)} files was refused (see above); nothing was loaded or built"
         )
-    run_dbt(refresh_arguments(new_loads), target)
+    published = build_and_publish(target, *line_test_arguments(new_loads))
     outputs = [*charts.render(target), *report.render(target)]
-    _print_summary(target, outputs, time.monotonic() - started)
+    _print_summary(target, outputs, time.monotonic() - started, published)
     if refused:
         loaded = [file.name for file in files if file not in refused]
         raise InputError(
@@ -148,13 +150,24 @@ def run(data: str | None = None, target: str | Target = targets.DEFAULT) -> int:
     return 0
 
 
-def _print_summary(target: Target, outputs: list[str], seconds: float) -> None:
+def build_and_publish(target: Target, *dbt_args: str, **run_options: Any) -> Published:
+    """`dbt build` (seeds, models, data tests), then the marts published for BI tools as
+    one set (`lgs.publish`). A failed or killed build raises before anything is published:
+    the previous set stays. `run_options` go to `run_dbt` (a `watch` of the dbt process)."""
+    run_dbt([*REFRESH, *dbt_args], target, **run_options)
+    return publish(target)
+
+
+def _print_summary(
+    target: Target, outputs: list[str], seconds: float, published: Published
+) -> None:
     info = target.describe()
     print()
     print(f"Done in {seconds:.0f} s. The marts are in schema `marts` of the {target} warehouse:")
     for key in ("url", "psql", "path", "shell"):
         if key in info:
             print(f"  {key:>5}: {info[key]}")
+    print(f"  BI tools read the published set: {published.location}")
     for output in outputs:
         print(f"  {output}")
     print(target.lifecycle)

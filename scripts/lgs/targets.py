@@ -283,6 +283,7 @@ class PostgresTarget(Target):
             "user": conf.user,
             "psql": conf.psql(),
             "marts": "schema marts",
+            "published": "schema published (for BI tools)",
         }
         if self.managed:
             info["password"] = (
@@ -383,6 +384,13 @@ class DuckDBTarget(Target):
         path = Path(str(self.output()["path"]))
         return (path if path.is_absolute() else settings.project_dir() / path).resolve()
 
+    def published_path(self) -> Path:
+        """The marts published for BI tools (`lgs.publish`): a file beside the warehouse,
+        `<its path without .duckdb>.published.duckdb`."""
+        path = self.path()
+        stem = path.name.removesuffix(".duckdb")
+        return path.with_name(f"{stem}.published.duckdb")
+
     def connect(self, *, read_only: bool = False) -> Any:
         import duckdb
 
@@ -426,6 +434,7 @@ class DuckDBTarget(Target):
             "path": str(path),
             "shell": f"duckdb {path}",
             "marts": "schema marts",
+            "published": f"{self.published_path()} (schema published, read-only; for BI tools)",
         }
 
     def fresh(self, name: str, folder: Path) -> dict[str, str]:

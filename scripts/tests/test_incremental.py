@@ -6,7 +6,8 @@ of an old order; lines dated in an old month (late-arriving data), one of them m
 customer's first month earlier; an invoice re-delivered identically (overlapping
 extracts) and one re-delivered with a changed line; a file loaded twice (a no-op);
 an invoice re-delivered with its date in another month and another customer, which
-leaves its old month and its old customer without invoices.
+leaves its old month and its old customer without invoices; a file loaded again with
+--replace after a later file corrected one of its invoices (the correction stays).
 """
 
 from __future__ import annotations
@@ -268,6 +269,15 @@ def test_incremental_loads_equal_a_full_refresh(warehouse: Warehouse, tmp_path: 
     lifecycle_customers = set(warehouse.mart("customer_months")["customer_id"])
     assert 77777 not in lifecycle_customers and 88888 in lifecycle_customers
     assert 200911 not in set(warehouse.mart("cohort_retention")["cohort_year_month"])
+
+    # day1 loaded again (--replace) after the late file corrected one of its invoices:
+    # the file keeps its place in the load order, so the correction still wins
+    corrected = _rows(day1.path)[0][0]  # the late file re-delivers it, one line changed
+    amount = f"select amount from marts.invoices where invoice_no = '{corrected}'"
+    before_replace = warehouse.scalar(amount)
+    assert warehouse.load(day1.path, replace=True).status == "replaced"
+    warehouse.dbt("run")
+    assert warehouse.scalar(amount) == before_replace, "the later correction still counts"
 
     incremental = _snapshot(warehouse)
     warehouse.dbt("run", "--full-refresh", vars=_EVERY_LOAD)  # the same vars: no new parse

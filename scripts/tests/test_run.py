@@ -14,7 +14,6 @@ import pytest
 from tests_support import MART_KEYS, PROJECT_DIR, generate_small
 
 from lgs import charts, run
-from lgs.dbt import REFRESH
 
 ACCEPTED = ", ".join(run.DATA_SUFFIXES)
 
@@ -136,10 +135,12 @@ def test_run_builds_everything_and_a_second_run_changes_nothing(tmp_path: Path) 
     assert re.fullmatch(
         r"Done in \d+ s\. The marts are in schema `marts` of the duckdb warehouse:", summary[0]
     ), summary
+    published = duck.with_name(duck.name.removesuffix(".duckdb") + ".published.duckdb")
     assert summary[1:] == [
         f"    url: duckdb:///{duck}",
         f"   path: {duck}",
         f"  shell: duckdb {duck}",
+        f"  BI tools read the published set: {published} (schema published, open it read-only)",
         f"  charts: {output / 'charts'}/ ({len(charts.CHART_FILES)} PNG)",
         f"  report: {output / 'report.html'}",
         "Nothing to stop: DuckDB runs inside each command that opens the file (one writer at "
@@ -148,6 +149,13 @@ def test_run_builds_everything_and_a_second_run_changes_nothing(tmp_path: Path) 
     assert len(list((output / "charts").glob("*.png"))) == len(charts.CHART_FILES)
     assert (output / "report.html").read_text(encoding="utf-8").lstrip().startswith("<!")
     before = _snapshot(duck)
+    import duckdb
+
+    with duckdb.connect(str(published), read_only=True) as conn:
+        assert (
+            conn.execute("select * from published.monthly_sales order by year_month").fetchall()
+            == before["monthly_sales"]
+        ), "the published set is the one built"
     assert before["loads"][0][1:2] == (data.path.name,) and len(before["loads"]) == 1
     assert before["lines"] == [(3_000,)]
     assert all(count[0] > 0 for count in before["marts"].values()), before["marts"]
@@ -228,10 +236,6 @@ def test_make_run_passes_data_as_typed_never_as_code(tmp_path: Path, data: str) 
 def test_a_run_that_makes_several_loads_tests_the_lines_of_each() -> None:
     """The line-level tests check the newest load unless told otherwise: a run of several
     new loads widens them to its first one (one new load, or none, needs nothing)."""
-    assert run.refresh_arguments([]) == REFRESH
-    assert run.refresh_arguments([7]) == REFRESH
-    assert run.refresh_arguments([8, 9, 7]) == (
-        *REFRESH,
-        "--vars",
-        '{"line_tests_from_load": 7}',
-    )
+    assert run.line_test_arguments([]) == ()
+    assert run.line_test_arguments([7]) == ()
+    assert run.line_test_arguments([8, 9, 7]) == ("--vars", '{"line_tests_from_load": 7}')

@@ -293,3 +293,23 @@ def as_user(user: str, action: Callable[[], str], env: Mapping[str, str] | None 
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, text
     return text
+
+
+# --- the BI login ---------------------------------------------------------------------------
+
+
+def bi_credentials(wh: Warehouse) -> tuple[str, str]:
+    """The BI role's name and password on a PostgreSQL warehouse: on `dev` the login that
+    `lgs warehouse start` manages (its password is in the state folder)."""
+    with wh.active():
+        conf = wh.target.bi_settings()  # type: ignore[attr-defined]
+    return conf.user, conf.password
+
+
+def bi_connect(wh: Warehouse) -> Any:
+    """A psycopg2 connection to the warehouse as the BI role (autocommit), as a BI tool
+    logs in: over TCP with its password."""
+    with wh.active():
+        conn = wh.target.connect_bi()  # type: ignore[attr-defined]
+    conn.autocommit = True
+    return conn

@@ -1,6 +1,7 @@
 {#
-    One row per raw invoice line, typed and flagged. The only join is to the
-    small seed that says which stock codes are not products.
+    One row per raw invoice line, typed and flagged. The joins are to the
+    small seed that says which stock codes are not products, and to the load
+    log for each load's place in the load order.
 #}
 with
 
@@ -16,10 +17,23 @@ non_product_stock_codes as (
 
 ),
 
+load_order as (
+
+    -- a file's place in the load order is its first load's: a file loaded
+    -- again with --replace (same sha256) keeps it
+    select
+        load_id,
+        min(load_id) over (partition by file_sha256) as load_order
+
+    from {{ source('retail', 'loads') }}
+
+),
+
 renamed as (
 
     select
         invoice_lines.load_id,
+        load_order.load_order,
         invoice_lines.extract_no,
         invoice_lines.source_file,
         invoice_lines.source_row,
@@ -45,6 +59,8 @@ renamed as (
         {{ year_month('invoice_lines.invoice_date') }} as year_month
 
     from invoice_lines
+    left join load_order
+        on invoice_lines.load_id = load_order.load_id
     left join non_product_stock_codes
         on trim(invoice_lines.stock_code)
             like non_product_stock_codes.stock_code_pattern

@@ -44,8 +44,10 @@ from stdin with (format csv, freeze true);
 alter table raw.invoice_lines  -- noqa: PRS
 attach partition raw.invoice_lines_load_{{ load_id }} for values in ({{ load_id }});
 
--- name: drop_partition
-drop table if exists raw.invoice_lines_load_{{ load_id }};
+-- name: empty_partition
+-- A replaced load's rows (row locks only: readers of raw are not stopped; the
+-- empty partition stays attached).
+delete from raw.invoice_lines_load_{{ load_id }};
 
 -- name: analyze_partition
 -- Planner statistics of the new partition only: analysing the partitioned
