@@ -37,7 +37,7 @@ from lgs import marts, targets
 from lgs.errors import LgsError, WarehouseError
 from lgs.targets import DuckDBTarget, PostgresTarget, Target, _owner_only
 
-SCHEMA = "published"
+SCHEMA = targets.PUBLISHED_SCHEMA  # what BI tools read
 NEXT = "published_next"
 PREVIOUS = "published_previous"
 LOCK_WAIT = "200ms"  # one attempt at the old tables' locks (below deadlock_timeout, 1 s)

@@ -408,13 +408,6 @@ class DuckDBTarget(Target):
         _owner_only(path)
         return conn
 
-    def published_path(self) -> Path:
-        """The read-only file BI tools open: `<path without .duckdb>.published.duckdb`
-        (the one place that says where the publish step writes it)."""
-        path = self.path()
-        stem = path.name[: -len(".duckdb")] if path.name.endswith(".duckdb") else path.name
-        return path.with_name(f"{stem}.published.duckdb")
-
     def describe_bi(self, *, show_password: bool = False) -> dict[str, str]:
         """What a BI tool needs: the published file, opened read-only."""
         path = self.published_path()
