@@ -321,12 +321,15 @@ def test_a_reader_holding_the_old_set_finishes_and_a_waiting_one_reads_the_new(
         thread.start()
         return thread
 
-    def waiting(application: str) -> bool:
+    def waiting(pid: int | None = None) -> bool:
+        """A session of lgs waits on a lock (`pid`'s, when given; else any but the test's
+        own BI sessions, which also say `lgs`: that is the publish)."""
+        own = f"{holder.get_backend_pid()}, {waiter.get_backend_pid()}"
+        which = f"pid = {pid}" if pid else f"application_name = 'lgs' and pid not in ({own})"
         return bool(
             one(
                 watcher,
-                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                f" and application_name = '{application}'",
+                f"select count(*) from pg_stat_activity where wait_event_type = 'Lock' and {which}",
             )
         )
 
@@ -339,7 +342,7 @@ def test_a_reader_holding_the_old_set_finishes_and_a_waiting_one_reads_the_new(
     # 1. lgs publish waits for the reader in the middle of the old set, retrying
     with wh.active():  # the thread's connection reads the warehouse's settings
         publishing = run("publish", lambda: publish.publish(wh.target))
-        until(lambda: waiting("lgs"))
+        until(waiting)
         time.sleep(0.5)
         assert "publish" not in results, "the publish did not wait for the reader"
         assert one(holder, "select count(*) from published.invoices") == count
@@ -362,7 +365,7 @@ def test_a_reader_holding_the_old_set_finishes_and_a_waiting_one_reads_the_new(
     reading = run(
         "reader", lambda: one(waiter, "select min(tableoid::oid) from published.invoices")
     )
-    until(lambda: waiting("lgs-test-bi"))
+    until(lambda: waiting(waiter.get_backend_pid()))
     cur.execute("drop schema published_previous cascade")
     swapper.commit()
     reading.join(60)
